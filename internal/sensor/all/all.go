@@ -1,0 +1,7 @@
+// Package all is the one list of compiled-in sensors: importing it registers
+// every sensor. Adding a protocol adds one line here.
+package all
+
+import (
+	_ "github.com/kansoku/kansoku/internal/sensor/banner" // catch-all TCP
+)

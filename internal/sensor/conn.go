@@ -1,0 +1,159 @@
+package sensor
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrByteLimit is returned by a session's Read once the client has sent more
+// than the sensor's max_bytes.
+var ErrByteLimit = errors.New("sensor: session byte limit reached")
+
+// Close reasons recorded in session.closed.
+const (
+	ReasonClient   = "client"   // the client closed the connection
+	ReasonServer   = "server"   // the sensor ended the session
+	ReasonIdle     = "idle"     // idle_timeout passed without traffic
+	ReasonTimeout  = "timeout"  // session_timeout passed
+	ReasonBytes    = "max_bytes"
+	ReasonShutdown = "shutdown" // the process is stopping
+	ReasonPanic    = "panic"
+	ReasonError    = "error"
+)
+
+// limitConn enforces idle and total timeouts and the byte cap on every
+// Read and Write, so a sensor cannot forget them.
+type limitConn struct {
+	net.Conn
+	idle     time.Duration
+	deadline time.Time
+	maxBytes int64
+
+	in, out atomic.Int64
+	mu                  sync.Mutex
+	reason              string
+	userRead, userWrite time.Time
+	closing atomic.Bool
+}
+
+func (c *limitConn) setReason(r string) {
+	c.mu.Lock()
+	if c.reason == "" {
+		c.reason = r
+	}
+	c.mu.Unlock()
+}
+
+func (c *limitConn) Reason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
+}
+
+func (c *limitConn) nextDeadline() time.Time {
+	d := time.Now().Add(c.idle)
+	if !c.deadline.IsZero() && c.deadline.Before(d) {
+		d = c.deadline
+	}
+	return d
+}
+
+func (c *limitConn) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if c.closing.Load() {
+		c.setReason(ReasonShutdown)
+		return err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+			c.setReason(ReasonTimeout)
+		} else {
+			c.setReason(ReasonIdle)
+		}
+		return err
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	c.setReason(ReasonClient)
+	return err
+}
+
+func (c *limitConn) Read(p []byte) (int, error) {
+	if c.maxBytes > 0 {
+		left := c.maxBytes - c.in.Load()
+		if left <= 0 {
+			c.setReason(ReasonBytes)
+			return 0, ErrByteLimit
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	if !c.closing.Load() {
+		c.mu.Lock()
+		u := c.userRead
+		c.mu.Unlock()
+		_ = c.Conn.SetReadDeadline(c.pick(u))
+	}
+	n, err := c.Conn.Read(p)
+	c.in.Add(int64(n))
+	return n, c.classify(err)
+}
+
+func (c *limitConn) Write(p []byte) (int, error) {
+	if !c.closing.Load() {
+		c.mu.Lock()
+		u := c.userWrite
+		c.mu.Unlock()
+		_ = c.Conn.SetWriteDeadline(c.pick(u))
+	}
+	n, err := c.Conn.Write(p)
+	c.out.Add(int64(n))
+	return n, c.classify(err)
+}
+
+// SetReadDeadline lets a sensor (or a library such as crypto/tls) shorten
+// the next reads' deadline; it can never extend past the session's limits.
+func (c *limitConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.userRead = t
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(c.pick(t))
+}
+
+// SetWriteDeadline is SetReadDeadline for writes.
+func (c *limitConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.userWrite = t
+	c.mu.Unlock()
+	return c.Conn.SetWriteDeadline(c.pick(t))
+}
+
+// SetDeadline sets both.
+func (c *limitConn) SetDeadline(t time.Time) error {
+	_ = c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// pick returns the earlier of the session's next deadline and a sensor's.
+func (c *limitConn) pick(user time.Time) time.Time {
+	d := c.nextDeadline()
+	if !user.IsZero() && user.Before(d) {
+		return user
+	}
+	return d
+}
+
+// abort unblocks any pending I/O; used at shutdown.
+func (c *limitConn) abort() {
+	c.closing.Store(true)
+	_ = c.Conn.SetDeadline(time.Now())
+}
