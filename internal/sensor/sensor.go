@@ -48,6 +48,9 @@ type Emitter interface {
 	// PutSample stores a captured file content-addressed (once however often
 	// it is captured) and returns its hashes.
 	PutSample(ctx context.Context, data []byte) (SampleInfo, error)
+	// PutRecording stores a session's terminal recording (asciicast v2) under
+	// the session id; the portal replays it.
+	PutRecording(ctx context.Context, session string, data []byte) error
 }
 
 // SampleInfo is the identity of a stored sample.
@@ -65,6 +68,10 @@ type Env struct {
 	DataDir    string // a directory this sensor instance may write to
 	Emitter    Emitter
 	Logger     *slog.Logger
+	// Seed is random per installation and stable across restarts; sensors
+	// derive their identity (hostnames, MACs, serials, host keys) from it so
+	// that no two installations look alike.
+	Seed []byte
 	// Services gives access to shared platform services (fetcher, profiles, …)
 	// by name without the sensor package importing them all.
 	Services map[string]any

@@ -48,7 +48,7 @@ func Start(t testing.TB, o Options, limits sensor.Limits) *Instance {
 	}
 	rec := NewRecorder()
 	env := sensor.Env{Name: f.Name, SensorName: "test-sensor", DataDir: t.TempDir(), Emitter: rec,
-		Logger: slog.New(slog.DiscardHandler), Services: map[string]any{}}
+		Logger: slog.New(slog.DiscardHandler), Services: map[string]any{}, Seed: []byte("sensortest-seed")}
 	if o.Env != nil {
 		o.Env(&env)
 	}
@@ -231,7 +231,7 @@ func Run(t *testing.T, o Options) {
 	t.Run("PanicIsolation", func(t *testing.T) {
 		f, _ := sensor.Lookup(o.Factory)
 		rec := NewRecorder()
-		env := sensor.Env{Name: f.Name, SensorName: "test-sensor", DataDir: t.TempDir(), Emitter: rec, Logger: slog.New(slog.DiscardHandler), Services: map[string]any{}}
+		env := sensor.Env{Name: f.Name, SensorName: "test-sensor", DataDir: t.TempDir(), Emitter: rec, Logger: slog.New(slog.DiscardHandler), Services: map[string]any{}, Seed: []byte("sensortest-seed")}
 		if o.Env != nil {
 			o.Env(&env)
 		}

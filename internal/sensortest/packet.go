@@ -31,7 +31,7 @@ func runPacket(t *testing.T, o Options) {
 	t.Run("PanicIsolation", func(t *testing.T) {
 		f, _ := sensor.Lookup(o.Factory)
 		rec := NewRecorder()
-		env := sensor.Env{Name: f.Name, SensorName: "test-sensor", DataDir: t.TempDir(), Emitter: rec, Logger: slog.New(slog.DiscardHandler), Services: map[string]any{}}
+		env := sensor.Env{Name: f.Name, SensorName: "test-sensor", DataDir: t.TempDir(), Emitter: rec, Logger: slog.New(slog.DiscardHandler), Services: map[string]any{}, Seed: []byte("sensortest-seed")}
 		if o.Env != nil {
 			o.Env(&env)
 		}

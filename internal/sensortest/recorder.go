@@ -27,13 +27,14 @@ type Recorder struct {
 	cond    *sync.Cond
 	events  []*event.Event
 	samples map[string][]byte
+	records map[string][]byte
 }
 
 var _ sensor.Emitter = (*Recorder)(nil)
 
 // NewRecorder returns an empty recorder.
 func NewRecorder() *Recorder {
-	r := &Recorder{samples: map[string][]byte{}}
+	r := &Recorder{samples: map[string][]byte{}, records: map[string][]byte{}}
 	r.cond = sync.NewCond(&r.mu)
 	return r
 }
@@ -57,6 +58,21 @@ func (r *Recorder) PutSample(_ context.Context, data []byte) (sensor.SampleInfo,
 	r.samples[info.SHA256] = append([]byte(nil), data...)
 	r.mu.Unlock()
 	return info, nil
+}
+
+// PutRecording implements sensor.Emitter.
+func (r *Recorder) PutRecording(_ context.Context, session string, data []byte) error {
+	r.mu.Lock()
+	r.records[session] = append([]byte(nil), data...)
+	r.mu.Unlock()
+	return nil
+}
+
+// Recording returns the stored recording of a session.
+func (r *Recorder) Recording(session string) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.records[session]
 }
 
 // Hashes computes a sample's identity.
