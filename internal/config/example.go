@@ -1,0 +1,108 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kansoku/kansoku/internal/sensor"
+)
+
+// Section examples registered by the packages that own the sections.
+var sectionExamples = map[string]string{}
+
+// RegisterExample adds the commented YAML of a section another package owns
+// (capture, analysis, alerts, scan) to `kansoku config example`.
+func RegisterExample(section, body string) { sectionExamples[section] = body }
+
+const coreExample = `# kansoku configuration. Every key is optional: the values shown are the
+# defaults. Unknown keys and bad values are errors that name the key and line.
+
+# Where the embedded bus, the database, spools and recordings live.
+data_dir: kansoku-data
+# This sensor host's or site's id, stamped on every event (default: the host name).
+sensor_name: ""
+
+log:
+  # debug, info, warn or error.
+  level: info
+  # text or json.
+  format: text
+
+bus:
+  # An external NATS server or cluster (nats://host:4222). Empty: kansoku
+  # embeds a NATS server with JetStream under data_dir, reachable in-process only.
+  url: ""
+  # Expose the embedded NATS server on this address (e.g. 127.0.0.1:4222) so
+  # that other kansoku processes can join. Empty: no port is opened.
+  listen: ""
+  # Events and samples are spooled on disk before they reach the bus, so a
+  # sensor whose bus is down loses nothing; this caps the spool.
+  spool_max_bytes: 1073741824
+  # JetStream replicas of the streams (set 3 on a 3-node cluster).
+  replicas: 1
+
+store:
+  # sqlite (pure Go, one file under data_dir).
+  driver: sqlite
+  # Database location; empty means data_dir/kansoku.db.
+  dsn: ""
+
+portal:
+  # Address of the web portal and API.
+  listen: 127.0.0.1:8080
+  # Proxies (CIDRs) whose X-Forwarded-For is believed; nobody else's is.
+  trusted_proxies: []
+
+collector:
+  # Events written to the store per transaction.
+  batch_size: 1000
+  jsonl:
+    # Also write every stored event as JSON lines here (for ELK/Splunk); empty: off.
+    path: ""
+    # Rotate the file at this size, keeping this many old files.
+    max_bytes: 104857600
+    keep: 5
+    # kansoku (our event JSON) or cowrie (Cowrie's eventid names and fields).
+    format: kansoku
+
+geoip:
+  # MaxMind-format databases (.mmdb). A missing file means no enrichment.
+  # Country: e.g. a CC0 country database in MaxMind format. ASN: convert a
+  # CSV (ip_range_start,ip_range_end,asn,organization) with 'kansoku geoip import'.
+  country: ""
+  asn: ""
+`
+
+// WriteExample writes the commented full configuration.
+func WriteExample(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString(coreExample)
+	for _, name := range []string{"capture", "analysis", "alerts", "scan"} {
+		if ex, ok := sectionExamples[name]; ok {
+			fmt.Fprintf(&b, "\n%s:\n%s", name, ex)
+		}
+	}
+	b.WriteString(`
+# Sensors, by instance name. The instance name is the sensor type unless
+# 'type' says otherwise (run several banner sensors as banner-21, banner-25, …).
+# Keys every sensor has: enabled, listen, and the runner's protections:
+#   max_sessions (concurrent, all sources), max_sessions_per_ip,
+#   idle_timeout, session_timeout (total), max_bytes (client bytes per session).
+sensors:
+`)
+	for _, f := range sensor.Factories() {
+		l := sensor.DefaultLimits()
+		fmt.Fprintf(&b, "  # %s\n  %s:\n    enabled: %v\n    listen: %q\n    max_sessions: %d\n    max_sessions_per_ip: %d\n    idle_timeout: %s\n    session_timeout: %s\n    max_bytes: %d\n",
+			f.Summary, f.Name, f.Enabled, f.DefaultListen, l.MaxSessions, l.MaxSessionsPerIP, l.IdleTimeout, l.SessionTimeout, l.MaxBytes)
+		for _, line := range strings.Split(strings.TrimRight(f.Example, "\n"), "\n") {
+			if line == "" {
+				b.WriteString("\n")
+				continue
+			}
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
