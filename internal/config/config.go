@@ -90,9 +90,9 @@ type GeoIP struct {
 // SensorInstance is one entry under `sensors:`; the keys the runner owns
 // are here, the rest belong to the sensor and stay in Node.
 type SensorInstance struct {
-	Type    string `yaml:"type"`
-	Enabled *bool  `yaml:"enabled"`
-	Listen  string `yaml:"listen"`
+	Type          string `yaml:"type"`
+	Enabled       *bool  `yaml:"enabled"`
+	Listen        string `yaml:"listen"`
 	sensor.Limits `yaml:",inline"`
 
 	Node *yaml.Node `yaml:"-"`
