@@ -146,7 +146,9 @@ func (d *Device) Uptime(now time.Time) time.Duration {
 }
 
 // BootTime is when the device last booted, seen at now.
-func (d *Device) BootTime(now time.Time) time.Time { return now.Add(-d.Uptime(now)).Truncate(time.Second) }
+func (d *Device) BootTime(now time.Time) time.Time {
+	return now.Add(-d.Uptime(now)).Truncate(time.Second)
+}
 
 // Interface returns the named interface.
 func (d *Device) Interface(name string) (NetIf, bool) {

@@ -63,9 +63,9 @@ func ELFImage(arch string, flags uint32, size int) []byte {
 		ehsize, phentsize = 64, 56
 	}
 	type phdr struct {
-		typ, flags           uint32
-		off, vaddr, filesz   uint64
-		memsz, align         uint64
+		typ, flags         uint32
+		off, vaddr, filesz uint64
+		memsz, align       uint64
 	}
 	hdrLen := 0
 	var ph []phdr
@@ -168,4 +168,3 @@ func (p *Profile) BusyBoxImage() []byte {
 	v, _ := imageCache.LoadOrStore(key, img)
 	return v.([]byte)
 }
-
