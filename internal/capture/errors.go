@@ -16,12 +16,12 @@ const (
 	KindRefused     Kind = "refused-address" // the policy refused an address or redirect
 	KindTimeout     Kind = "timeout"
 	KindTooLarge    Kind = "too-large"
-	KindHTTPStatus  Kind = "http-status" // HTTP status outside 2xx
+	KindHTTPStatus  Kind = "http-status"  // HTTP status outside 2xx
 	KindRemote      Kind = "remote-error" // TFTP ERROR packet or FTP 4xx/5xx reply
 	KindDNS         Kind = "dns"
 	KindConnection  Kind = "connection"
 	KindRateLimited Kind = "rate-limited"
-	KindBadURL      Kind = "bad-url" // unparsable URL or unsupported scheme
+	KindBadURL      Kind = "bad-url"  // unparsable URL or unsupported scheme
 	KindProtocol    Kind = "protocol" // the server broke its protocol
 )
 
@@ -32,7 +32,9 @@ type Error struct {
 	Err  error
 }
 
-func (e *Error) Error() string { return "capture: fetch " + e.URL + ": " + string(e.Kind) + ": " + e.Err.Error() }
+func (e *Error) Error() string {
+	return "capture: fetch " + e.URL + ": " + string(e.Kind) + ": " + e.Err.Error()
+}
 func (e *Error) Unwrap() error { return e.Err }
 
 // KindOf returns the kind of a Fetch error ("" for nil, connection for

@@ -182,7 +182,7 @@ func (f *Fetcher) fetchFTP(ctx context.Context, u *url.URL) (*Result, error) {
 		}
 		res.Status = rep.Code
 		if !contains(ok, rep.Code) {
-			return rep, withKind(KindRemote, fmt.Errorf("ftp: %q: %d %s", strings.Fields(line+" ")[0], rep.Code, rep.Text))
+			return rep, withKind(KindRemote, fmt.Errorf("ftp: %q: %d %s", strings.Fields(line + " ")[0], rep.Code, rep.Text))
 		}
 		return rep, nil
 	}

@@ -34,10 +34,10 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, u *url.URL) (*Result, error) {
 		},
 		// Droppers are served by whatever the attacker runs; the content
 		// is what we want, not the certificate.
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // see above
-		DisableKeepAlives:     true,
+		TLSClientConfig:        &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // see above
+		DisableKeepAlives:      true,
 		MaxResponseHeaderBytes: 64 << 10,
-		ForceAttemptHTTP2:     false,
+		ForceAttemptHTTP2:      false,
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{
