@@ -1,0 +1,202 @@
+// Package asciicast records a terminal session in the asciicast v2 format
+// (https://docs.asciinema.org/manual/asciicast/v2/), so the portal and
+// `asciinema play` can replay what an attacker saw and typed.
+package asciicast
+
+import (
+	"bytes"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultMaxBytes bounds one recording; a session that produces more is
+// cut (Truncated reports it) rather than growing without limit.
+const DefaultMaxBytes = 4 << 20
+
+// Recorder collects one session's terminal I/O; safe for concurrent use.
+type Recorder struct {
+	mu        sync.Mutex
+	start     time.Time
+	now       func() time.Time
+	width     int
+	height    int
+	sized     bool
+	env       map[string]string
+	buf       bytes.Buffer
+	max       int
+	last      time.Duration
+	truncated bool
+}
+
+// Option adjusts a Recorder.
+type Option func(*Recorder)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now = now } }
+
+// WithMaxBytes bounds the event stream.
+func WithMaxBytes(n int) Option { return func(r *Recorder) { r.max = n } }
+
+// New starts a recording at start with a default 80x24 terminal.
+func New(start time.Time, opts ...Option) *Recorder {
+	r := &Recorder{start: start, now: time.Now, width: 80, height: 24, max: DefaultMaxBytes}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// SetEnv records TERM and SHELL in the header's env.
+func (r *Recorder) SetEnv(key, value string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.env == nil {
+		r.env = map[string]string{}
+	}
+	r.env[key] = value
+}
+
+// Resize sets the terminal size: the first call sets the header's size,
+// later ones are "r" events, as asciinema records SIGWINCH.
+func (r *Recorder) Resize(width, height int) {
+	if width <= 0 || height <= 0 || width > 10000 || height > 10000 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.sized && r.buf.Len() == 0 {
+		r.width, r.height, r.sized = width, height, true
+		return
+	}
+	r.sized = true
+	r.add('r', []byte(strconv.Itoa(width)+"x"+strconv.Itoa(height)))
+}
+
+// Output records what the terminal displayed.
+func (r *Recorder) Output(p []byte) { r.event('o', p) }
+
+// Input records what the user typed.
+func (r *Recorder) Input(p []byte) { r.event('i', p) }
+
+func (r *Recorder) event(code byte, p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.add(code, p)
+	r.mu.Unlock()
+}
+
+func (r *Recorder) add(code byte, p []byte) {
+	if r.truncated {
+		return
+	}
+	t := r.now().Sub(r.start)
+	if t < r.last {
+		t = r.last // keep times monotonic whatever the clock does
+	}
+	r.last = t
+	if r.buf.Len()+len(p)*6+32 > r.max {
+		r.truncated = true
+		return
+	}
+	b := r.buf.AvailableBuffer()
+	b = append(b, '[')
+	b = strconv.AppendFloat(b, t.Seconds(), 'f', 6, 64)
+	b = append(b, ", \""...)
+	b = append(b, code)
+	b = append(b, "\", "...)
+	b = AppendString(b, p)
+	b = append(b, "]\n"...)
+	r.buf.Write(b)
+}
+
+// Truncated reports whether events were dropped over the size bound.
+func (r *Recorder) Truncated() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.truncated
+}
+
+// Duration is the time of the last event.
+func (r *Recorder) Duration() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
+}
+
+// Bytes returns the complete asciicast v2 file: header line, then events.
+func (r *Recorder) Bytes() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := make([]byte, 0, 128+r.buf.Len())
+	h = append(h, `{"version": 2, "width": `...)
+	h = strconv.AppendInt(h, int64(r.width), 10)
+	h = append(h, `, "height": `...)
+	h = strconv.AppendInt(h, int64(r.height), 10)
+	h = append(h, `, "timestamp": `...)
+	h = strconv.AppendInt(h, r.start.Unix(), 10)
+	if len(r.env) > 0 {
+		h = append(h, `, "env": {`...)
+		first := true
+		for _, k := range []string{"SHELL", "TERM"} {
+			v, ok := r.env[k]
+			if !ok {
+				continue
+			}
+			if !first {
+				h = append(h, ", "...)
+			}
+			first = false
+			h = AppendString(h, []byte(k))
+			h = append(h, ": "...)
+			h = AppendString(h, []byte(v))
+		}
+		h = append(h, '}')
+	}
+	h = append(h, "}\n"...)
+	return append(h, r.buf.Bytes()...)
+}
+
+const hex = "0123456789abcdef"
+
+// AppendString appends p as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// as asciinema itself decodes terminal output; the exact bytes live in
+// the session's events.
+func AppendString(b, p []byte) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, `\ufffd`...)
+		} else if r == '\u2028' || r == '\u2029' {
+			b = append(b, `\u202`...)
+			b = append(b, hex[r&0xf])
+		} else {
+			b = append(b, p[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
+}

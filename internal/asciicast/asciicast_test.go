@@ -1,0 +1,86 @@
+package asciicast
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestRecording(t *testing.T) {
+	start := time.Unix(1_764_000_000, 0)
+	now := start
+	r := New(start, WithClock(func() time.Time { return now }))
+	r.Resize(132, 43)
+	r.SetEnv("TERM", "xterm-256color")
+	r.SetEnv("SHELL", "/bin/sh")
+	r.Output([]byte("\r\nBusyBox v1.19.4 built-in shell (ash)\r\n# "))
+	now = now.Add(1500 * time.Millisecond)
+	r.Input([]byte("echo -e '\\x7fELF'\r"))
+	now = now.Add(250 * time.Millisecond)
+	r.Output([]byte("\x7fELF\xff\"\\\x1b[0m\r\n# "))
+	r.Resize(100, 30)
+	got := r.Bytes()
+	golden := filepath.Join("testdata", "session.cast")
+	if *update {
+		os.WriteFile(golden, got, 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("recording differs from %s:\n%s", golden, got)
+	}
+	// Every line is valid JSON of the v2 shape.
+	sc := bufio.NewScanner(bytes.NewReader(got))
+	sc.Scan()
+	var h struct {
+		Version, Width, Height int
+		Timestamp              int64
+	}
+	if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Version != 2 || h.Width != 132 || h.Height != 43 || h.Timestamp != start.Unix() {
+		t.Fatalf("header %s: %v %+v", sc.Bytes(), err, h)
+	}
+	for sc.Scan() {
+		var ev []any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || len(ev) != 3 {
+			t.Fatalf("event %s: %v", sc.Bytes(), err)
+		}
+	}
+	if r.Duration() != 1750*time.Millisecond || r.Truncated() {
+		t.Fatalf("duration %v truncated %v", r.Duration(), r.Truncated())
+	}
+}
+
+func TestBounded(t *testing.T) {
+	r := New(time.Now(), WithMaxBytes(1000))
+	for range 100 {
+		r.Output([]byte("0123456789abcdef"))
+	}
+	if !r.Truncated() || len(r.Bytes()) > 1200 {
+		t.Fatalf("truncated %v, %d bytes", r.Truncated(), len(r.Bytes()))
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add([]byte("plain"))
+	f.Add([]byte("\x00\x7f\xff\xe2\x80\xa8\"\\"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		b := AppendString(nil, p)
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatalf("%q -> %s: %v", p, b, err)
+		}
+		if utf8.Valid(p) && s != string(p) {
+			t.Fatalf("valid UTF-8 %q came back as %q", p, s)
+		}
+	})
+}
