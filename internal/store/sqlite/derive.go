@@ -1,0 +1,154 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
+)
+
+// deriver updates the tables derived from events, inside the insert
+// transaction, only for events stored for the first time: that is what
+// makes redelivery harmless for counters too.
+type deriver struct {
+	tx    *sql.Tx
+	daily map[[4]string]int64
+	known map[string]bool // sessions already ensured in this transaction
+}
+
+func newDeriver(tx *sql.Tx) *deriver {
+	return &deriver{tx: tx, daily: map[[4]string]int64{}, known: map[string]bool{}}
+}
+
+func (d *deriver) derive(ctx context.Context, e *event.Event) error {
+	d.daily[[4]string{e.Time.UTC().Format(time.DateOnly), e.Honeypot, e.Kind, e.Str("src_country")}]++
+	t := e.Time.UnixNano()
+	var err error
+	switch e.Kind {
+	case "session.connect":
+		d.known[e.Session] = true
+		_, err = d.tx.ExecContext(ctx, `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
+			VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`, e.Session, e.Sensor, e.Honeypot, addr(e.SrcIP), e.SrcPort, e.DstPort, t, e.Str("src_country"), e.Int("src_asn"))
+	case "session.closed":
+		if err = d.ensureSession(ctx, e); err == nil {
+			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET end = ?, duration = ?, bytes_in = ?, bytes_out = ?, reason = ? WHERE id = ?`,
+				t, floatOf(e.Data["duration"]), e.Int("bytes_in"), e.Int("bytes_out"), e.Str("reason"), e.Session)
+		}
+	case "login.success":
+		if err = d.ensureSession(ctx, e); err == nil {
+			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET username = ?, password = ?, logged_in = 1 WHERE id = ?`, e.Text("username"), e.Text("password"), e.Session)
+		}
+	case "login.failed":
+		if err = d.ensureSession(ctx, e); err == nil {
+			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET username = ?, password = ? WHERE id = ? AND logged_in = 0`, e.Text("username"), e.Text("password"), e.Session)
+		}
+	case "command.input":
+		if err = d.ensureSession(ctx, e); err == nil {
+			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET commands = commands + 1 WHERE id = ?`, e.Session)
+		}
+	case "command.dropper":
+		if err = d.ensureSession(ctx, e); err == nil {
+			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET commands = commands + ? WHERE id = ?`, max(e.Int("lines"), 1), e.Session)
+		}
+	case "sample.captured":
+		err = d.sample(ctx, e, t)
+	case "download.ok", "download.failed":
+		err = d.url(ctx, e, t)
+	}
+	return err
+}
+
+// ensureSession creates the session row when its connect event was lost to
+// retention or arrives later; a later session.connect then does nothing.
+func (d *deriver) ensureSession(ctx context.Context, e *event.Event) error {
+	if e.Session == "" || d.known[e.Session] {
+		return nil
+	}
+	d.known[e.Session] = true
+	_, err := d.tx.ExecContext(ctx, `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
+		VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`, e.Session, e.Sensor, e.Honeypot, addr(e.SrcIP), e.SrcPort, e.DstPort, e.Time.UnixNano(), e.Str("src_country"), e.Int("src_asn"))
+	return err
+}
+
+func (d *deriver) sample(ctx context.Context, e *event.Event, t int64) error {
+	sha := e.Str("sha256")
+	if len(sha) != 64 {
+		return nil
+	}
+	u := e.Text("url")
+	_, err := d.tx.ExecContext(ctx, `INSERT INTO samples (sha256, sha1, md5, size, first_seen, last_seen, url) VALUES (?,?,?,?,?,?,?)
+		ON CONFLICT(sha256) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+		url = CASE WHEN url = '' THEN excluded.url ELSE url END`,
+		sha, e.Str("sha1"), e.Str("md5"), e.Int("size"), t, t, u)
+	if err != nil {
+		return err
+	}
+	if e.SrcIP.IsValid() {
+		res, err := d.tx.ExecContext(ctx, `INSERT INTO sample_sources VALUES (?, ?) ON CONFLICT DO NOTHING`, sha, e.SrcIP.String())
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			_, err = d.tx.ExecContext(ctx, `UPDATE samples SET source_count = source_count + 1 WHERE sha256 = ?`, sha)
+		}
+		return err
+	}
+	return nil
+}
+
+func (d *deriver) url(ctx context.Context, e *event.Event, t int64) error {
+	raw := e.Text("url")
+	if raw == "" {
+		return nil
+	}
+	host := ""
+	if u, err := url.Parse(raw); err == nil {
+		host = u.Hostname()
+	}
+	status := "offline"
+	switch {
+	case e.Kind == "download.ok":
+		status = "online"
+	case e.Str("error") == "refused-address" || e.Str("error") == "fetcher-disabled" || e.Str("error") == "rate-limited":
+		status = "unknown"
+	}
+	_, err := d.tx.ExecContext(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count) VALUES (?,?,?,?,?,?,1)
+		ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
+		count = count + 1,
+		status = CASE WHEN excluded.last_seen >= last_seen THEN excluded.status ELSE status END,
+		sha256 = CASE WHEN excluded.sha256 != '' THEN excluded.sha256 ELSE sha256 END,
+		last_seen = max(last_seen, excluded.last_seen)`,
+		raw, host, t, t, status, e.Str("sha256"))
+	return err
+}
+
+func (d *deriver) flush(ctx context.Context) error {
+	if len(d.daily) == 0 {
+		return nil
+	}
+	st, err := d.tx.PrepareContext(ctx, `INSERT INTO daily_counts VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for k, n := range d.daily {
+		if _, err := st.ExecContext(ctx, k[0], k[1], k[2], k[3], n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func floatOf(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	}
+	return 0
+}

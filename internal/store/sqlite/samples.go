@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/store"
+)
+
+const sampleCols = `seq, sha256, sha1, md5, size, first_seen, last_seen, source_count, file_type, family, arch, url`
+
+func scanSample(sc interface{ Scan(...any) error }) (store.Sample, int64, error) {
+	var s store.Sample
+	var seq, first, last int64
+	err := sc.Scan(&seq, &s.SHA256, &s.SHA1, &s.MD5, &s.Size, &first, &last, &s.SourceCount, &s.FileType, &s.Family, &s.Arch, &s.URL)
+	s.FirstSeen, s.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+	s.Cursor = encodeCursor(seq)
+	return s, seq, err
+}
+
+// Sample implements store.Store.
+func (db *DB) Sample(ctx context.Context, sha256 string) (*store.Sample, error) {
+	s, _, err := scanSample(db.r.QueryRowContext(ctx, `SELECT `+sampleCols+` FROM samples WHERE sha256 = ?`, sha256))
+	if err == sql.ErrNoRows {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: sample: %w", err)
+	}
+	return &s, nil
+}
+
+// Samples implements store.Store: first-seen order, cursor on insertion.
+func (db *DB) Samples(ctx context.Context, q store.ListQuery) ([]store.Sample, error) {
+	after, limit, err := listBounds(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sampleCols+` FROM samples WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: samples: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Sample
+	for rows.Next() {
+		s, _, err := scanSample(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// URLs implements store.Store.
+func (db *DB) URLs(ctx context.Context, q store.ListQuery) ([]store.URL, error) {
+	after, limit, err := listBounds(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT seq, url, host, first_seen, last_seen, status, sha256, count FROM urls WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: urls: %w", err)
+	}
+	defer rows.Close()
+	var out []store.URL
+	for rows.Next() {
+		var u store.URL
+		var seq, first, last int64
+		if err := rows.Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count); err != nil {
+			return nil, err
+		}
+		u.FirstSeen, u.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+		u.Cursor = encodeCursor(seq)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func listBounds(q store.ListQuery) (int64, int, error) {
+	var after int64
+	if q.After != "" {
+		var err error
+		if after, err = decodeCursor(q.After); err != nil {
+			return 0, 0, err
+		}
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	return after, limit, nil
+}
+
+func since(q store.ListQuery) int64 {
+	if q.Since.IsZero() {
+		return 0
+	}
+	return q.Since.UnixNano()
+}

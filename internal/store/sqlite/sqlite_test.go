@@ -1,0 +1,165 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
+	"github.com/kansoku/kansoku/internal/store/sqlite"
+)
+
+func open(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func ev(kind, session string, at time.Time, src string) *event.Event {
+	e := event.New("telnet", kind)
+	e.Time, e.Sensor, e.Session = at, "s1", session
+	e.SrcIP, e.SrcPort = netip.MustParseAddr(src), 40000
+	e.DstIP, e.DstPort = netip.MustParseAddr("127.0.0.1"), 2323
+	return e
+}
+
+func TestInsertIsIdempotentAndDerives(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	sha := strings.Repeat("ab", 32)
+	batch := []*event.Event{
+		ev("session.connect", "S1", t0, "127.0.0.2").Set("src_country", "JP"),
+		ev("login.failed", "S1", t0.Add(time.Second), "127.0.0.2").SetText("username", "root").SetText("password", "xc3511"),
+		ev("login.success", "S1", t0.Add(2*time.Second), "127.0.0.2").SetText("username", "root").SetText("password", "vizxv\xff"),
+		ev("command.input", "S1", t0.Add(3*time.Second), "127.0.0.2").SetText("input", "enable"),
+		ev("download.ok", "S1", t0.Add(4*time.Second), "127.0.0.2").SetText("url", "http://198.51.100.7/bins/x.arm7").Set("sha256", sha),
+		ev("sample.captured", "S1", t0.Add(4*time.Second), "127.0.0.2").Set("sha256", sha).Set("sha1", "s1").Set("md5", "m5").Set("size", 1234).SetText("url", "http://198.51.100.7/bins/x.arm7"),
+		ev("session.closed", "S1", t0.Add(9*time.Second), "127.0.0.2").Set("duration", 9.0).Set("bytes_in", 100).Set("bytes_out", 2000).Set("reason", "client"),
+		ev("sample.captured", "S2", t0.Add(time.Hour), "127.0.0.3").Set("sha256", sha).Set("sha1", "s1").Set("md5", "m5").Set("size", 1234),
+	}
+	n, err := db.InsertEvents(ctx, batch)
+	if err != nil || n != len(batch) {
+		t.Fatalf("first insert: %d, %v", n, err)
+	}
+	// A redelivered batch (the collector crashed before acking) changes nothing.
+	n, err = db.InsertEvents(ctx, batch)
+	if err != nil || n != 0 {
+		t.Fatalf("redelivery inserted %d, %v", n, err)
+	}
+	page, err := db.Events(ctx, store.EventQuery{Limit: 1000})
+	if err != nil || len(page.Events) != len(batch) {
+		t.Fatalf("events: %d, %v", len(page.Events), err)
+	}
+	s, err := db.Session(ctx, "S1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.LoggedIn || s.Username != "root" || s.Password != "vizxv\xff" || s.Commands != 1 || s.Duration != 9 || s.BytesOut != 2000 || s.Country != "JP" {
+		t.Fatalf("session: %+v", s)
+	}
+	sm, err := db.Sample(ctx, sha)
+	if err != nil || sm.SourceCount != 2 || sm.Size != 1234 || !sm.FirstSeen.Equal(t0.Add(4*time.Second)) || !sm.LastSeen.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("sample: %+v %v", sm, err)
+	}
+	urls, err := db.URLs(ctx, store.ListQuery{})
+	if err != nil || len(urls) != 1 || urls[0].Status != "online" || urls[0].Host != "198.51.100.7" || urls[0].Count != 1 {
+		t.Fatalf("urls: %+v %v", urls, err)
+	}
+	st, err := db.Stats(ctx, store.StatsQuery{})
+	if err != nil || st.Total != int64(len(batch)) {
+		t.Fatalf("stats: %+v %v", st, err)
+	}
+	if st.ByDay[0].Key != "2026-11-01" || st.ByKind[0].Key == "" {
+		t.Fatalf("stats: %+v", st)
+	}
+}
+
+func TestEventFiltersAndCursor(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var batch []*event.Event
+	for i := 0; i < 250; i++ {
+		src := fmt.Sprintf("127.0.1.%d", i%5)
+		batch = append(batch, ev("login.failed", fmt.Sprintf("S%d", i%10), t0.Add(time.Duration(i)*time.Minute), src))
+	}
+	if _, err := db.InsertEvents(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	q := store.EventQuery{SrcIP: netip.MustParseAddr("127.0.1.3"), Limit: 7}
+	for pages := 0; ; pages++ {
+		p, err := db.Events(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range p.Events {
+			if e.SrcIP.String() != "127.0.1.3" || seen[e.ID] {
+				t.Fatalf("bad or repeated event %s from %s", e.ID, e.SrcIP)
+			}
+			seen[e.ID] = true
+		}
+		if p.Next == "" {
+			break
+		}
+		q.After = p.Next
+	}
+	if len(seen) != 50 {
+		t.Fatalf("paged through %d events, want 50", len(seen))
+	}
+	p, err := db.Events(ctx, store.EventQuery{Since: t0.Add(100 * time.Minute), Until: t0.Add(110 * time.Minute), Ascending: true})
+	if err != nil || len(p.Events) != 10 || !p.Events[0].Time.Equal(t0.Add(100*time.Minute)) {
+		t.Fatalf("time window: %d %v", len(p.Events), err)
+	}
+	if _, err := db.Events(ctx, store.EventQuery{After: "!!"}); err == nil {
+		t.Fatal("bad cursor accepted")
+	}
+}
+
+func TestUnwritableDirectoryIsAClearError(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A data directory path that runs through a regular file cannot be
+	// created even by root, which is how CI runs.
+	_, err := sqlite.Open(context.Background(), filepath.Join(blocker, "sub", "k.db"))
+	if err == nil {
+		t.Fatal("opened a database under a regular file")
+	}
+	if !strings.Contains(err.Error(), "store:") {
+		t.Fatalf("error does not say what failed: %v", err)
+	}
+}
+
+func BenchmarkInsertBatch(b *testing.B) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "k.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		batch := make([]*event.Event, 1000)
+		for j := range batch {
+			batch[j] = ev("login.failed", "S", t0, "127.0.0.5").SetText("username", "root").SetText("password", "admin")
+		}
+		if _, err := db.InsertEvents(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,128 @@
+// Package store is the interface between kansoku's data and everything that
+// reads or writes it: the collector (the only writer of events) and the
+// portal. Sensors never see it. Implementations live in subpackages
+// (sqlite; PostgreSQL can be added behind the same interface).
+package store
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
+)
+
+// ErrNotFound is returned for a missing session, sample or URL.
+var ErrNotFound = errors.New("store: not found")
+
+// Store is what the collector and portal use.
+type Store interface {
+	// InsertEvents stores the events whose id is not stored yet, and updates
+	// the derived tables (sessions, samples, URLs, daily aggregates) for
+	// those only, in one transaction. It returns how many were new.
+	InsertEvents(ctx context.Context, evs []*event.Event) (int, error)
+	Events(ctx context.Context, q EventQuery) (EventPage, error)
+	Stats(ctx context.Context, q StatsQuery) (*Stats, error)
+	Session(ctx context.Context, id string) (*Session, error)
+	Sample(ctx context.Context, sha256 string) (*Sample, error)
+	Samples(ctx context.Context, q ListQuery) ([]Sample, error)
+	URLs(ctx context.Context, q ListQuery) ([]URL, error)
+	Close() error
+}
+
+// EventQuery filters /api/v1/events. Zero values do not filter.
+type EventQuery struct {
+	Since, Until time.Time
+	Sensor       string
+	Honeypot     string
+	Kind         string
+	SrcIP        netip.Addr
+	Session      string
+	// After is the cursor of the previous page; pages go newest first
+	// unless Ascending.
+	After     string
+	Ascending bool
+	Limit     int
+}
+
+// EventPage is one page of events and the cursor of the next ("" at the end).
+type EventPage struct {
+	Events []*event.Event `json:"events"`
+	Next   string         `json:"next,omitempty"`
+}
+
+// StatsQuery bounds the statistics window.
+type StatsQuery struct{ Since, Until time.Time }
+
+// Count is one labelled number.
+type Count struct {
+	Key string `json:"key"`
+	N   int64  `json:"n"`
+}
+
+// Stats are aggregate counts over a window.
+type Stats struct {
+	Total      int64   `json:"total"`
+	ByHoneypot []Count `json:"by_honeypot"`
+	ByKind     []Count `json:"by_kind"`
+	ByDay      []Count `json:"by_day"`
+	ByCountry  []Count `json:"by_country"`
+}
+
+// Session is one connection to a sensor, derived from its events.
+type Session struct {
+	ID        string     `json:"id"`
+	Sensor    string     `json:"sensor"`
+	Honeypot  string     `json:"honeypot"`
+	SrcIP     netip.Addr `json:"src_ip"`
+	SrcPort   uint16     `json:"src_port"`
+	DstPort   uint16     `json:"dst_port"`
+	Start     time.Time  `json:"start"`
+	End       *time.Time `json:"end,omitempty"`
+	Duration  float64    `json:"duration"`
+	BytesIn   int64      `json:"bytes_in"`
+	BytesOut  int64      `json:"bytes_out"`
+	Reason    string     `json:"reason,omitempty"`
+	Username  string     `json:"username,omitempty"`
+	Password  string     `json:"password,omitempty"`
+	LoggedIn  bool       `json:"logged_in"`
+	Commands  int64      `json:"commands"`
+	Country   string     `json:"country,omitempty"`
+	ASN       int64      `json:"asn,omitempty"`
+}
+
+// Sample is a captured file's metadata.
+type Sample struct {
+	SHA256      string    `json:"sha256"`
+	SHA1        string    `json:"sha1"`
+	MD5         string    `json:"md5"`
+	Size        int64     `json:"size"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
+	SourceCount int64     `json:"source_count"`
+	FileType    string    `json:"file_type,omitempty"`
+	Family      string    `json:"family,omitempty"`
+	Arch        string    `json:"arch,omitempty"`
+	URL         string    `json:"url,omitempty"` // the first URL it was downloaded from
+	Cursor      string    `json:"-"`             // pass as ListQuery.After for the next page
+}
+
+// URL is a download URL bots pointed us at.
+type URL struct {
+	URL       string    `json:"url"`
+	Host      string    `json:"host"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Status    string    `json:"status"` // online (last fetch succeeded), offline, refused, unknown
+	SHA256    string    `json:"sha256,omitempty"`
+	Count     int64     `json:"count"`
+	Cursor    string    `json:"-"`
+}
+
+// ListQuery pages through samples or URLs in first-seen order.
+type ListQuery struct {
+	Since time.Time
+	After string
+	Limit int
+}
