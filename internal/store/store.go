@@ -72,24 +72,24 @@ type Stats struct {
 
 // Session is one connection to a sensor, derived from its events.
 type Session struct {
-	ID        string     `json:"id"`
-	Sensor    string     `json:"sensor"`
-	Honeypot  string     `json:"honeypot"`
-	SrcIP     netip.Addr `json:"src_ip"`
-	SrcPort   uint16     `json:"src_port"`
-	DstPort   uint16     `json:"dst_port"`
-	Start     time.Time  `json:"start"`
-	End       *time.Time `json:"end,omitempty"`
-	Duration  float64    `json:"duration"`
-	BytesIn   int64      `json:"bytes_in"`
-	BytesOut  int64      `json:"bytes_out"`
-	Reason    string     `json:"reason,omitempty"`
-	Username  string     `json:"username,omitempty"`
-	Password  string     `json:"password,omitempty"`
-	LoggedIn  bool       `json:"logged_in"`
-	Commands  int64      `json:"commands"`
-	Country   string     `json:"country,omitempty"`
-	ASN       int64      `json:"asn,omitempty"`
+	ID       string     `json:"id"`
+	Sensor   string     `json:"sensor"`
+	Honeypot string     `json:"honeypot"`
+	SrcIP    netip.Addr `json:"src_ip"`
+	SrcPort  uint16     `json:"src_port"`
+	DstPort  uint16     `json:"dst_port"`
+	Start    time.Time  `json:"start"`
+	End      *time.Time `json:"end,omitempty"`
+	Duration float64    `json:"duration"`
+	BytesIn  int64      `json:"bytes_in"`
+	BytesOut int64      `json:"bytes_out"`
+	Reason   string     `json:"reason,omitempty"`
+	Username string     `json:"username,omitempty"`
+	Password string     `json:"password,omitempty"`
+	LoggedIn bool       `json:"logged_in"`
+	Commands int64      `json:"commands"`
+	Country  string     `json:"country,omitempty"`
+	ASN      int64      `json:"asn,omitempty"`
 }
 
 // Sample is a captured file's metadata.
