@@ -20,8 +20,8 @@ var ErrNotFound = errors.New("store: not found")
 type Store interface {
 	// InsertEvents stores the events whose id is not stored yet, and updates
 	// the derived tables (sessions, samples, URLs, daily aggregates) for
-	// those only, in one transaction. It returns how many were new.
-	InsertEvents(ctx context.Context, evs []*event.Event) (int, error)
+	// those only, in one transaction. It returns the events that were new.
+	InsertEvents(ctx context.Context, evs []*event.Event) ([]*event.Event, error)
 	Events(ctx context.Context, q EventQuery) (EventPage, error)
 	Stats(ctx context.Context, q StatsQuery) (*Stats, error)
 	Session(ctx context.Context, id string) (*Session, error)

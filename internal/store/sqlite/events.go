@@ -16,27 +16,27 @@ import (
 )
 
 // InsertEvents implements store.Store.
-func (db *DB) InsertEvents(ctx context.Context, evs []*event.Event) (int, error) {
+func (db *DB) InsertEvents(ctx context.Context, evs []*event.Event) ([]*event.Event, error) {
 	if len(evs) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("store: begin: %w", explain(err))
+		return nil, fmt.Errorf("store: begin: %w", explain(err))
 	}
 	defer tx.Rollback()
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, country, asn, data)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
 	if err != nil {
-		return 0, fmt.Errorf("store: prepare: %w", explain(err))
+		return nil, fmt.Errorf("store: prepare: %w", explain(err))
 	}
 	defer ins.Close()
 	d := newDeriver(tx)
-	n := 0
+	var fresh []*event.Event
 	for _, e := range evs {
 		data, err := json.Marshal(e.Data)
 		if err != nil {
-			return 0, fmt.Errorf("store: encode event %s: %w", e.ID, err)
+			return nil, fmt.Errorf("store: encode event %s: %w", e.ID, err)
 		}
 		if e.Data == nil {
 			data = []byte("{}")
@@ -44,23 +44,23 @@ func (db *DB) InsertEvents(ctx context.Context, evs []*event.Event) (int, error)
 		res, err := ins.ExecContext(ctx, e.ID, e.Time.UnixNano(), e.Sensor, e.Honeypot, e.Kind, e.Session,
 			addr(e.SrcIP), e.SrcPort, addr(e.DstIP), e.DstPort, e.Transport, e.Str("src_country"), e.Int("src_asn"), data)
 		if err != nil {
-			return 0, fmt.Errorf("store: insert event %s: %w", e.ID, explain(err))
+			return nil, fmt.Errorf("store: insert event %s: %w", e.ID, explain(err))
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
 			continue // already stored: a redelivery
 		}
-		n++
+		fresh = append(fresh, e)
 		if err := d.derive(ctx, e); err != nil {
-			return 0, fmt.Errorf("store: derive from %s %s: %w", e.Kind, e.ID, explain(err))
+			return nil, fmt.Errorf("store: derive from %s %s: %w", e.Kind, e.ID, explain(err))
 		}
 	}
 	if err := d.flush(ctx); err != nil {
-		return 0, fmt.Errorf("store: aggregates: %w", explain(err))
+		return nil, fmt.Errorf("store: aggregates: %w", explain(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: commit: %w", explain(err))
+		return nil, fmt.Errorf("store: commit: %w", explain(err))
 	}
-	return n, nil
+	return fresh, nil
 }
 
 func addr(a netip.Addr) string {

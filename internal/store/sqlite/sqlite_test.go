@@ -48,14 +48,14 @@ func TestInsertIsIdempotentAndDerives(t *testing.T) {
 		ev("session.closed", "S1", t0.Add(9*time.Second), "127.0.0.2").Set("duration", 9.0).Set("bytes_in", 100).Set("bytes_out", 2000).Set("reason", "client"),
 		ev("sample.captured", "S2", t0.Add(time.Hour), "127.0.0.3").Set("sha256", sha).Set("sha1", "s1").Set("md5", "m5").Set("size", 1234),
 	}
-	n, err := db.InsertEvents(ctx, batch)
-	if err != nil || n != len(batch) {
-		t.Fatalf("first insert: %d, %v", n, err)
+	fresh, err := db.InsertEvents(ctx, batch)
+	if err != nil || len(fresh) != len(batch) {
+		t.Fatalf("first insert: %d, %v", len(fresh), err)
 	}
 	// A redelivered batch (the collector crashed before acking) changes nothing.
-	n, err = db.InsertEvents(ctx, batch)
-	if err != nil || n != 0 {
-		t.Fatalf("redelivery inserted %d, %v", n, err)
+	fresh, err = db.InsertEvents(ctx, batch)
+	if err != nil || len(fresh) != 0 {
+		t.Fatalf("redelivery inserted %d, %v", len(fresh), err)
 	}
 	page, err := db.Events(ctx, store.EventQuery{Limit: 1000})
 	if err != nil || len(page.Events) != len(batch) {
