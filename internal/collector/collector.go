@@ -1,0 +1,104 @@
+// Package collector is the only writer of events: it takes batches from the
+// bus, enriches them (country, ASN), stores them idempotently, writes the
+// JSON-lines output, and hands the new events to the after-store hooks
+// (alerts, analysis queue). A batch is acknowledged only once stored.
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/bus"
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/eventlog"
+	"github.com/kansoku/kansoku/internal/geoip"
+	"github.com/kansoku/kansoku/internal/store"
+)
+
+// Hook sees each batch of newly stored events. It must not block for long;
+// an error is logged, never retried, because the events are stored.
+type Hook func(ctx context.Context, evs []*event.Event) error
+
+// Collector consumes the event stream into the store.
+type Collector struct {
+	Bus    *bus.Bus
+	Store  store.Store
+	GeoIP  *geoip.DB
+	JSONL  *eventlog.Writer
+	Logger *slog.Logger
+	Batch  int
+	Hooks  []Hook
+	// Durable is the consumer name; collectors sharing it share the work.
+	Durable string
+}
+
+// Run consumes until ctx is done; the batch in hand is finished first.
+func (c *Collector) Run(ctx context.Context) error {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Durable == "" {
+		c.Durable = "collector"
+	}
+	return c.Bus.ConsumeEvents(ctx, bus.ConsumeOptions{Durable: c.Durable, Batch: c.Batch}, c.Handle)
+}
+
+// Handle stores one batch; exported for tests and benchmarks.
+func (c *Collector) Handle(ctx context.Context, ds []bus.Delivery) error {
+	evs := make([]*event.Event, 0, len(ds))
+	for _, d := range ds {
+		if d.Bad != nil {
+			mBad.Inc()
+			c.Logger.Warn("dropping malformed message", "err", d.Bad, "bytes", len(d.Raw))
+			continue
+		}
+		c.enrich(d.Event)
+		evs = append(evs, d.Event)
+	}
+	start := time.Now()
+	fresh, err := c.Store.InsertEvents(ctx, evs)
+	mWrite.Observe(time.Since(start).Seconds())
+	if err != nil {
+		mErrors.Inc()
+		c.Logger.Error("store write failed; batch will be redelivered", "err", err, "events", len(evs))
+		return err
+	}
+	for _, e := range fresh {
+		mEvents.WithLabelValues(e.Honeypot, e.Kind).Inc()
+	}
+	mDuplicates.Add(float64(len(evs) - len(fresh)))
+	if c.JSONL != nil && len(fresh) > 0 {
+		if err := c.JSONL.Write(fresh); err != nil {
+			c.Logger.Error("jsonl output failed", "err", err)
+		}
+	}
+	for _, h := range c.Hooks {
+		if len(fresh) == 0 {
+			break
+		}
+		if err := h(ctx, fresh); err != nil {
+			c.Logger.Warn("after-store hook failed", "err", err)
+		}
+	}
+	return nil
+}
+
+func (c *Collector) enrich(e *event.Event) {
+	if !c.GeoIP.Enabled() || !e.SrcIP.IsValid() {
+		return
+	}
+	if _, done := e.Data["src_country"]; done {
+		return
+	}
+	info := c.GeoIP.Lookup(e.SrcIP)
+	if info.Country != "" {
+		e.Set("src_country", info.Country)
+	}
+	if info.ASN != 0 {
+		e.Set("src_asn", info.ASN)
+		if info.ASOrg != "" {
+			e.Set("src_as_org", info.ASOrg)
+		}
+	}
+}
