@@ -1,0 +1,411 @@
+package scan
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/kansoku/kansoku/internal/scan/cluster"
+)
+
+// Stats summarises a scan.
+type Stats struct {
+	Space     uint64        `json:"space"`     // addresses × ports
+	Probes    uint64        `json:"probes"`    // connect attempts and UDP probes sent
+	Open      uint64        `json:"open"`      // TCP ports that accepted
+	Closed    uint64        `json:"closed"`    // refused
+	Timeout   uint64        `json:"timeout"`   // no answer in time
+	Excluded  uint64        `json:"excluded"`  // skipped by the exclude list
+	Results   uint64        `json:"results"`   // host results written
+	Refused   uint64        `json:"refused"`   // dials the guard refused
+	Clusters  int           `json:"clusters"`  // web UI templates found
+	Position  uint64        `json:"position"`  // checkpoint position at the end
+	Completed bool          `json:"completed"` // the whole space was walked
+	Duration  time.Duration `json:"duration"`
+}
+
+// ProbeRate is probes per second over the run.
+func (s Stats) ProbeRate() float64 {
+	if s.Duration <= 0 {
+		return 0
+	}
+	return float64(s.Probes) / s.Duration.Seconds()
+}
+
+type job struct {
+	pos  uint64
+	addr netip.Addr
+	port PortSpec
+}
+
+type runner struct {
+	cfg     Config
+	log     *slog.Logger
+	sink    Sink
+	dialer  *guardDialer
+	specs   []moduleSpec
+	tracker *tracker
+	rules   *Rules
+
+	probes, open, closed, timeout, excluded, results atomic.Uint64
+
+	mu      sync.Mutex
+	held    []*HostResult // HTTP results held back for clustering
+	sinkErr error
+}
+
+// Run scans cfg's targets, sending one HostResult per open port (and per
+// answering UDP service) to sink. It returns when the space is walked or ctx
+// is cancelled; with cfg.Checkpoint set, a later Run resumes where it stopped.
+func Run(ctx context.Context, cfg Config, sink Sink, logger *slog.Logger) (Stats, error) {
+	start := time.Now()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Stats{}, err
+	}
+	targets, exclude, err := cfg.prefixes()
+	if err != nil {
+		return Stats{}, err
+	}
+	ports, _ := ParsePorts(cfg.Ports)
+	space, err := NewSpace(targets, ports)
+	if err != nil {
+		return Stats{}, err
+	}
+	specs, _ := cfg.moduleSpecs()
+	for _, p := range ports {
+		if p.Transport == "udp" && !anyApplies(specs, p) {
+			return Stats{}, fmt.Errorf("scan: ports: no UDP module for %s", p)
+		}
+	}
+	perm, pos, err := startPosition(cfg, space)
+	if err != nil {
+		return Stats{}, err
+	}
+	inner := cfg.Dialer
+	if inner == nil {
+		inner = &net.Dialer{}
+	}
+	r := &runner{
+		cfg: cfg, log: logger, sink: sink, specs: specs,
+		dialer:  &guardDialer{inner: inner, space: space, exclude: NewPrefixSet(exclude)},
+		tracker: newTracker(pos),
+		rules:   DefaultRules(),
+	}
+	logger.Info("scan start", "space", space.Size(), "rate", cfg.Rate, "position", pos, "modules", len(specs))
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan job, cfg.Concurrency)
+	var wg sync.WaitGroup
+	for range cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				r.probe(runCtx, j)
+			}
+		}()
+	}
+
+	cpDone := make(chan struct{})
+	cpStop := make(chan struct{})
+	go func() {
+		defer close(cpDone)
+		if cfg.Checkpoint == "" {
+			return
+		}
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-cpStop:
+				return
+			case <-t.C:
+				r.saveCheckpoint(space, perm, false)
+			}
+		}
+	}()
+
+	completed := r.generate(runCtx, space, perm, pos, jobs)
+	close(jobs)
+	wg.Wait()
+	close(cpStop)
+	<-cpDone
+
+	// Held results are flushed even after cancellation: their probes count
+	// as done in the checkpoint.
+	flushCtx, flushCancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer flushCancel()
+	clusters := r.flushHeld(flushCtx)
+
+	st := Stats{
+		Space: space.Size(), Probes: r.probes.Load(), Open: r.open.Load(), Closed: r.closed.Load(),
+		Timeout: r.timeout.Load(), Excluded: r.excluded.Load(), Results: r.results.Load(),
+		Refused: r.dialer.refused.Load(), Clusters: len(clusters), Completed: completed,
+	}
+	st.Position = r.tracker.low()
+	if cfg.Checkpoint != "" {
+		if err := r.saveCheckpoint(space, perm, completed); err != nil {
+			return st, err
+		}
+	}
+	if cfg.OnClusters != nil {
+		cfg.OnClusters(clusters)
+	}
+	st.Duration = time.Since(start)
+	logger.Info("scan end", "probes", st.Probes, "open", st.Open, "results", st.Results, "completed", completed, "duration", st.Duration)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sinkErr != nil {
+		return st, r.sinkErr
+	}
+	if !completed && ctx.Err() != nil {
+		return st, ctx.Err()
+	}
+	return st, nil
+}
+
+func anyApplies(specs []moduleSpec, p PortSpec) bool {
+	for _, s := range specs {
+		if s.applies(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func startPosition(cfg Config, space *Space) (Permutation, uint64, error) {
+	if cfg.Checkpoint != "" {
+		cp, err := LoadCheckpoint(cfg.Checkpoint)
+		if err != nil {
+			return Permutation{}, 0, err
+		}
+		if cp != nil && !cp.Done {
+			if cp.Space != space.Fingerprint() || cp.Permutation.N != space.Size() {
+				return Permutation{}, 0, ErrCheckpointMismatch
+			}
+			return cp.Permutation, cp.Position, nil
+		}
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		var b [8]byte
+		_, _ = crand.Read(b[:]) // never fails on Linux
+		seed = binary.LittleEndian.Uint64(b[:])
+	}
+	perm, err := NewPermutation(space.Size(), rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)))
+	return perm, 0, err
+}
+
+func (r *runner) saveCheckpoint(space *Space, perm Permutation, done bool) error {
+	cp := &Checkpoint{Version: 1, Space: space.Fingerprint(), Permutation: perm, Position: r.tracker.low(), Done: done, Time: time.Now().UTC()}
+	if err := cp.Save(r.cfg.Checkpoint); err != nil {
+		r.log.Warn("checkpoint", "err", err)
+		return err
+	}
+	return nil
+}
+
+// generate walks the permutation from pos, honouring the exclude list and
+// the rate; it reports whether the walk completed.
+func (r *runner) generate(ctx context.Context, space *Space, perm Permutation, pos uint64, jobs chan<- job) bool {
+	burst := max(1, int(r.cfg.Rate/50))
+	lim := rate.NewLimiter(rate.Limit(r.cfg.Rate), burst)
+	it := perm.Iter(pos)
+	for {
+		idx, p, ok := it.Next()
+		if !ok {
+			r.tracker.advance(it.Pos())
+			return true
+		}
+		addr, port := space.At(idx)
+		if r.dialer.exclude.Contains(addr) {
+			r.excluded.Add(1)
+			r.tracker.advance(it.Pos())
+			continue
+		}
+		if err := lim.Wait(ctx); err != nil {
+			r.tracker.advance(p)
+			return false
+		}
+		r.tracker.start(p, it.Pos())
+		select {
+		case jobs <- job{pos: p, addr: addr, port: port}:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func (r *runner) probe(ctx context.Context, j job) {
+	if ctx.Err() != nil {
+		return // left in flight: a resumed scan repeats it
+	}
+	var hr *HostResult
+	if j.port.Transport == "tcp" {
+		r.probes.Add(1)
+		dctx, cancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout)
+		conn, err := r.dialer.DialContext(dctx, "tcp", netip.AddrPortFrom(j.addr, j.port.Port).String())
+		cancel()
+		if ctx.Err() != nil {
+			if conn != nil {
+				conn.Close()
+			}
+			return
+		}
+		if err != nil {
+			switch StatusFromError(err) {
+			case StatusConnectionRefused:
+				r.closed.Add(1)
+			case StatusConnectionTimeout, StatusIOTimeout:
+				r.timeout.Add(1)
+			default:
+				r.log.Debug("probe", "addr", j.addr, "port", j.port.Port, "err", err)
+			}
+			r.tracker.done(j.pos)
+			return
+		}
+		conn.Close()
+		r.open.Add(1)
+		hr = r.grab(ctx, j)
+	} else {
+		hr = r.grab(ctx, j)
+		if ctx.Err() != nil {
+			return
+		}
+		if !anySuccess(hr) {
+			r.tracker.done(j.pos)
+			return
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	Classify(r.rules, hr)
+	if r.hold(hr) {
+		r.tracker.done(j.pos)
+		return
+	}
+	r.put(ctx, hr)
+	r.tracker.done(j.pos)
+}
+
+func anySuccess(hr *HostResult) bool {
+	for _, d := range hr.Data {
+		if d.Status == StatusSuccess {
+			return true
+		}
+	}
+	return false
+}
+
+// grab runs every module that applies to the port.
+func (r *runner) grab(ctx context.Context, j job) *HostResult {
+	hr := &HostResult{IP: j.addr, Port: j.port.Port, Transport: j.port.Transport, Data: map[string]ModuleResult{}, Time: time.Now().UTC()}
+	for _, s := range r.specs {
+		if !s.applies(j.port) {
+			continue
+		}
+		if j.port.Transport == "udp" {
+			r.probes.Add(1)
+		}
+		gctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+		t := Target{IP: j.addr, Port: j.port.Port, Dialer: r.dialer, Timeout: r.cfg.Timeout}
+		status, res, err := s.m.Scan(gctx, t)
+		cancel()
+		mr := ModuleResult{Status: status, Protocol: s.m.Protocol(), Result: res, Timestamp: time.Now().UTC()}
+		if err != nil {
+			mr.Error = err.Error()
+		}
+		hr.Data[s.m.Name()] = mr
+	}
+	return hr
+}
+
+// WebPage is implemented by HTTP results so the runner can cluster them
+// without importing the module.
+type WebPage interface {
+	WebPage() (body []byte, title string, favicon *int32)
+}
+
+func (r *runner) hold(hr *HostResult) bool {
+	if webPageOf(hr) == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.held) >= r.cfg.ClusterBuffer {
+		return false
+	}
+	r.held = append(r.held, hr)
+	return true
+}
+
+func webPageOf(hr *HostResult) WebPage {
+	for _, name := range []string{"http", "https"} {
+		if d, ok := hr.Data[name]; ok && d.Status == StatusSuccess {
+			if wp, ok := d.Result.(WebPage); ok {
+				return wp
+			}
+		}
+	}
+	for _, d := range hr.Data {
+		if wp, ok := d.Result.(WebPage); ok && d.Status == StatusSuccess {
+			return wp
+		}
+	}
+	return nil
+}
+
+func (r *runner) put(ctx context.Context, hr *HostResult) {
+	if err := r.sink.Put(ctx, hr); err != nil {
+		r.mu.Lock()
+		if r.sinkErr == nil {
+			r.sinkErr = err
+		}
+		r.mu.Unlock()
+		return
+	}
+	r.results.Add(1)
+}
+
+// flushHeld clusters the held web pages, labels their hosts and writes them.
+func (r *runner) flushHeld(ctx context.Context) []cluster.Cluster {
+	r.mu.Lock()
+	held := r.held
+	r.held = nil
+	r.mu.Unlock()
+	if len(held) == 0 {
+		return nil
+	}
+	pages := make([]cluster.Page, 0, len(held))
+	for _, hr := range held {
+		body, title, fav := webPageOf(hr).WebPage()
+		p := cluster.Page{Key: netip.AddrPortFrom(hr.IP, hr.Port).String(), Port: hr.Port, Body: body, Title: title, FaviconHash: fav}
+		if hr.Classification != nil {
+			p.Product = hr.Classification.Product
+		}
+		pages = append(pages, p)
+	}
+	res := cluster.Analyze(pages, cluster.Options{})
+	for i, hr := range held {
+		hr.Labels = res.Labels[pages[i].Key]
+		hr.Template = res.Template[pages[i].Key]
+		r.put(ctx, hr)
+	}
+	return res.Clusters
+}
