@@ -16,6 +16,9 @@ import (
 // ErrNotFound is returned for a missing session, sample or URL.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrBadCursor is returned for a page cursor the store did not issue.
+var ErrBadCursor = errors.New("store: bad cursor")
+
 // Store is what the collector and portal use.
 type Store interface {
 	// InsertEvents stores the events whose id is not stored yet, and updates

@@ -155,17 +155,15 @@ func encodeCursor(seq int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
 }
 
-// ErrBadCursor is returned for a cursor this store did not issue.
-var ErrBadCursor = fmt.Errorf("store: bad cursor")
 
 func decodeCursor(c string) (int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return 0, ErrBadCursor
+		return 0, store.ErrBadCursor
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil || n < 0 {
-		return 0, ErrBadCursor
+		return 0, store.ErrBadCursor
 	}
 	return n, nil
 }

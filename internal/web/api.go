@@ -1,0 +1,139 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
+)
+
+// errBadQuery marks a malformed query parameter (answered with 400).
+type errBadQuery struct{ param, msg string }
+
+func (e errBadQuery) Error() string { return fmt.Sprintf("bad %s: %s", e.param, e.msg) }
+
+var eventParams = map[string]bool{"since": true, "until": true, "sensor": true, "honeypot": true, "kind": true,
+	"src_ip": true, "session": true, "cursor": true, "limit": true, "order": true}
+
+// ParseEventQuery turns /api/v1/events parameters into a store query;
+// every malformed or unknown parameter is an error naming it.
+func ParseEventQuery(v url.Values) (store.EventQuery, error) {
+	var q store.EventQuery
+	for k, vals := range v {
+		if !eventParams[k] {
+			return q, errBadQuery{k, "unknown parameter"}
+		}
+		if len(vals) > 1 {
+			return q, errBadQuery{k, "given more than once"}
+		}
+		if len(vals[0]) > 512 {
+			return q, errBadQuery{k, "too long"}
+		}
+	}
+	var err error
+	if q.Since, err = parseTime(v.Get("since")); err != nil {
+		return q, errBadQuery{"since", err.Error()}
+	}
+	if q.Until, err = parseTime(v.Get("until")); err != nil {
+		return q, errBadQuery{"until", err.Error()}
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		return q, errBadQuery{"until", "must be after since"}
+	}
+	q.Sensor, q.Honeypot, q.Kind, q.Session, q.After = v.Get("sensor"), v.Get("honeypot"), v.Get("kind"), v.Get("session"), v.Get("cursor")
+	if s := v.Get("src_ip"); s != "" {
+		if q.SrcIP, err = netip.ParseAddr(s); err != nil {
+			return q, errBadQuery{"src_ip", "not an IP address"}
+		}
+		q.SrcIP = q.SrcIP.Unmap()
+	}
+	q.Limit = 100
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return q, errBadQuery{"limit", "must be 1..1000"}
+		}
+		q.Limit = n
+	}
+	switch v.Get("order") {
+	case "", "desc":
+	case "asc":
+		q.Ascending = true
+	default:
+		return q, errBadQuery{"order", "must be asc or desc"}
+	}
+	return q, nil
+}
+
+// parseTime accepts RFC 3339 or Unix seconds.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > 1<<36 {
+			return time.Time{}, errors.New("out of range")
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errors.New("want RFC 3339 or Unix seconds")
+	}
+	return t.UTC(), nil
+}
+
+func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
+	q, err := ParseEventQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	page, err := s.opts.Store.Events(r.Context(), q)
+	if err != nil {
+		if errors.Is(err, store.ErrBadCursor) {
+			writeError(w, http.StatusBadRequest, "bad cursor: not one this server issued")
+			return
+		}
+		s.opts.Logger.Error("events query", "err", err)
+		writeError(w, http.StatusInternalServerError, "query failed")
+		return
+	}
+	if page.Events == nil {
+		page.Events = []*event.Event{}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) apiStats(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	for k := range v {
+		if k != "since" && k != "until" {
+			writeError(w, http.StatusBadRequest, errBadQuery{k, "unknown parameter"}.Error())
+			return
+		}
+	}
+	var q store.StatsQuery
+	var err error
+	if q.Since, err = parseTime(v.Get("since")); err != nil {
+		writeError(w, http.StatusBadRequest, errBadQuery{"since", err.Error()}.Error())
+		return
+	}
+	if q.Until, err = parseTime(v.Get("until")); err != nil {
+		writeError(w, http.StatusBadRequest, errBadQuery{"until", err.Error()}.Error())
+		return
+	}
+	st, err := s.opts.Store.Stats(r.Context(), q)
+	if err != nil {
+		s.opts.Logger.Error("stats query", "err", err)
+		writeError(w, http.StatusInternalServerError, "query failed")
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}

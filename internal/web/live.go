@@ -1,0 +1,131 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/bus"
+	"github.com/nats-io/nats.go"
+)
+
+// hub fans live events from the bus out to server-sent-event clients. A
+// slow client misses events rather than slowing anyone else down.
+type hub struct {
+	mu      sync.Mutex
+	clients map[chan []byte]struct{}
+	sub     *nats.Subscription
+	closed  bool
+}
+
+func newHub() *hub { return &hub{clients: map[chan []byte]struct{}{}} }
+
+func (h *hub) subscribe(b *bus.Bus) error {
+	sub, err := b.NC.Subscribe("events.>", func(m *nats.Msg) { h.publish(m.Data) })
+	if err != nil {
+		return fmt.Errorf("web: live subscribe: %w", err)
+	}
+	h.mu.Lock()
+	h.sub = sub
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *hub) publish(data []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		select {
+		case c <- data:
+		default:
+		}
+	}
+}
+
+func (h *hub) add() chan []byte {
+	c := make(chan []byte, 256)
+	h.mu.Lock()
+	if h.closed {
+		close(c)
+	} else {
+		h.clients[c] = struct{}{}
+	}
+	h.mu.Unlock()
+	return c
+}
+
+func (h *hub) remove(c chan []byte) {
+	h.mu.Lock()
+	if _, ok := h.clients[c]; ok {
+		delete(h.clients, c)
+		close(c)
+	}
+	h.mu.Unlock()
+}
+
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	if h.sub != nil {
+		_ = h.sub.Unsubscribe()
+	}
+	for c := range h.clients {
+		delete(h.clients, c)
+		close(c)
+	}
+}
+
+// maxStreamClients bounds concurrent live viewers.
+const maxStreamClients = 256
+
+func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	s.live.mu.Lock()
+	n := len(s.live.clients)
+	s.live.mu.Unlock()
+	if n >= maxStreamClients {
+		writeError(w, http.StatusServiceUnavailable, "too many live viewers")
+		return
+	}
+	c := s.live.add()
+	defer s.live.remove(c)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": kansoku live events\n\n")
+	fl.Flush()
+	ping := time.NewTicker(20 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+			fl.Flush()
+		case data, ok := <-c:
+			if !ok {
+				return
+			}
+			// Event JSON is one line (json.Marshal never emits raw newlines).
+			fmt.Fprintf(w, "event: event\ndata: %s\n\n", data)
+			fl.Flush()
+		}
+	}
+}
+
+func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := s.tmpl.ExecuteTemplate(w, "live.html", map[string]any{"Title": "Live events"}); err != nil {
+		s.opts.Logger.Error("render live", "err", err)
+	}
+}

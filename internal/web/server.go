@@ -1,0 +1,185 @@
+// Package web is the portal: the HTTP API, the live events page and the
+// pages built on the store. It reads through store.Store and the bus only;
+// it never writes events.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/bus"
+	"github.com/kansoku/kansoku/internal/metrics"
+	"github.com/kansoku/kansoku/internal/store"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure the portal.
+type Options struct {
+	Store          store.Store
+	Bus            *bus.Bus // optional: live events, sample downloads
+	Logger         *slog.Logger
+	TrustedProxies []netip.Prefix
+}
+
+// Server is the portal's HTTP handler.
+type Server struct {
+	opts  Options
+	mux   *http.ServeMux
+	tmpl  *template.Template
+	ready func() bool
+	live  *hub
+}
+
+// New builds the portal.
+func New(o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	tmpl, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	s := &Server{opts: o, mux: http.NewServeMux(), tmpl: tmpl, ready: func() bool { return true }, live: newHub()}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /api/v1/events", s.apiEvents)
+	s.mux.HandleFunc("GET /api/v1/stats", s.apiStats)
+	s.mux.HandleFunc("GET /api/v1/stream", s.apiStream)
+	s.mux.HandleFunc("GET /live", s.pageLive)
+	s.mux.HandleFunc("GET /{$}", s.pageLive)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such API endpoint")
+	})
+}
+
+// ServeHTTP adds the security headers every response carries.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.opts.Logger.Error("portal handler panic", "path", r.URL.Path, "panic", fmt.Sprint(p))
+			writeError(w, http.StatusInternalServerError, "internal error")
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+// SetReady installs the readiness check behind /healthz.
+func (s *Server) SetReady(f func() bool) { s.ready = f }
+
+// Run serves on ln until ctx is done, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if s.opts.Bus != nil {
+		if err := s.live.subscribe(s.opts.Bus); err != nil {
+			return err
+		}
+		defer s.live.close()
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.live.close()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if !s.ready() {
+		writeError(w, http.StatusServiceUnavailable, "starting")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// ClientIP is the address of the visitor: the connection's peer, or the
+// rightmost untrusted X-Forwarded-For hop when the peer is a trusted proxy.
+// A header from anyone else is ignored, so nobody can claim another address.
+func (s *Server) ClientIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	ip := ap.Addr().Unmap()
+	if !s.trusted(ip) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return ip
+		}
+		h = h.Unmap()
+		if !s.trusted(h) {
+			return h
+		}
+		ip = h
+	}
+	return ip
+}
+
+func (s *Server) trusted(ip netip.Addr) bool {
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+var funcs = template.FuncMap{
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}
