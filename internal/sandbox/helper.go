@@ -1,0 +1,415 @@
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/sandbox/fakenet"
+)
+
+// The helper runs in two stages inside the namespaces. "init" is PID 1 of
+// the new PID namespace: it sets up the network (the policy's ruleset, the
+// fake Internet), binfmt_misc for the guest architectures and the hostname,
+// then runs strace, which runs "stage2". stage2 builds the sample's view of
+// the filesystem in its own mount namespace, pivots into it, applies the
+// rlimits and execs the sample.
+const (
+	envStage  = "KANSOKU_SANDBOX_STAGE"
+	envConfig = "KANSOKU_SANDBOX_CONFIG"
+)
+
+// Ports of the fake Internet inside the namespace; the policy's ruleset
+// redirects traffic to them.
+const (
+	fakeTCPPort = 65001
+	fakeUDPPort = 65002
+	fakeDNSPort = 65053
+)
+
+// Sandbox-internal uid/gid range: uid 0 inside is this uid on the host, so
+// a sample that escapes the namespaces is nobody there.
+const (
+	hostIDBase = 1500000000
+	hostIDSize = 65536
+)
+
+type bindMount struct {
+	Src, Dst string // host path, guest path
+}
+
+type binfmtEntry struct {
+	Name, Magic, Mask, Interp string
+}
+
+type helperConfig struct {
+	RunDir   string        `json:"run_dir"`
+	Root     string        `json:"root"`
+	Volatile []bindMount   `json:"volatile"`
+	ReadOnly []string      `json:"read_only"`
+	CPUInfo  string        `json:"cpuinfo"`
+	Hostname string        `json:"hostname"`
+	Ruleset  string        `json:"ruleset"`
+	Binfmt   []binfmtEntry `json:"binfmt"`
+	Argv     []string      `json:"argv"`
+	Env      []string      `json:"env"`
+	Cwd      string        `json:"cwd"`
+	CPU      int64         `json:"cpu"`
+	FSize    int64         `json:"fsize"`
+	NProc    int64         `json:"nproc"`
+	Strace   string        `json:"strace"`
+	IP       string        `json:"ip"`
+	Nft      string        `json:"nft"`
+}
+
+// traced are the syscalls the report is built from.
+const traced = "execve,execveat,clone,clone3,fork,vfork,connect,sendto,sendmsg,bind,listen," +
+	"open,openat,creat,unlink,unlinkat,rename,renameat,renameat2,chmod,fchmodat,fchmod," +
+	"kill,tkill,tgkill,ioctl,prctl,mkdir,mkdirat,symlink,symlinkat,link,linkat,reboot"
+
+func init() {
+	// stage2 unshares nothing per thread, but exec from the main thread
+	// keeps the sample's pid the one strace started with.
+	if os.Getenv(envStage) == "stage2" {
+		runtime.LockOSThread()
+	}
+}
+
+// MaybeRunHelper runs the sandbox's in-namespace stages when the process was
+// started as one, and exits; otherwise it returns at once. Call it first in
+// main and in TestMain.
+func MaybeRunHelper() {
+	switch os.Getenv(envStage) {
+	case "init":
+		os.Exit(helperInit())
+	case "stage2":
+		os.Exit(stage2())
+	}
+}
+
+func readConfig() (*helperConfig, error) {
+	b, err := os.ReadFile(os.Getenv(envConfig))
+	if err != nil {
+		return nil, err
+	}
+	var c helperConfig
+	return &c, json.Unmarshal(b, &c)
+}
+
+func helperInit() int {
+	c, err := readConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: config:", err)
+		return 100
+	}
+	// Wait until the parent has put us into the cgroups.
+	gate := os.NewFile(4, "gate")
+	if _, err := gate.Read(make([]byte, 1)); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: gate:", err)
+		return 101
+	}
+	gate.Close()
+	out := os.NewFile(3, "netlog")
+	var outMu sync.Mutex
+	enc := json.NewEncoder(out)
+	emit := func(r fakenet.Record) {
+		outMu.Lock()
+		enc.Encode(r)
+		outMu.Unlock()
+	}
+	if err := setupNetwork(c); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: network:", err)
+		return 102
+	}
+	tcp, err := net.ListenTCP("tcp4", &net.TCPAddr{Port: fakeTCPPort})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: listen:", err)
+		return 103
+	}
+	dns, err := net.ListenUDP("udp4", &net.UDPAddr{Port: fakeDNSPort})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: listen dns:", err)
+		return 103
+	}
+	udp, err := net.ListenUDP("udp4", &net.UDPAddr{Port: fakeUDPPort})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: listen udp:", err)
+		return 103
+	}
+	netCtx, stopNet := context.WithCancel(context.Background())
+	defer stopNet()
+	netDone := make(chan struct{})
+	go func() {
+		defer close(netDone)
+		fakenet.Serve(netCtx, fakenet.Config{TCP: tcp, DNS: dns, UDP: udp, Emit: emit})
+	}()
+	if c.Hostname != "" {
+		syscall.Sethostname([]byte(c.Hostname))
+	}
+	if err := registerBinfmt(c); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: binfmt:", err)
+		return 104
+	}
+	exe, err := os.Open("/proc/self/exe")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: open self:", err)
+		return 105
+	}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM, syscall.SIGINT)
+	cmd := exec.Command(c.Strace, "-f", "-q", "-ttt", "-yy", "-s", "256", "-o", filepath.Join(c.RunDir, "trace"),
+		"-e", "trace="+traced, "--", "/proc/self/fd/3")
+	cmd.Env = []string{envStage + "=stage2", envConfig + "=" + os.Getenv(envConfig)}
+	cmd.ExtraFiles = []*os.File{exe}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox init: start strace:", err)
+		return 106
+	}
+	exe.Close()
+	stracePID := cmd.Process.Pid
+	straceDone := make(chan struct{})
+	// PID 1 reaps every orphan; strace's own status is all we keep.
+	go func() {
+		for {
+			var ws syscall.WaitStatus
+			pid, err := syscall.Wait4(-1, &ws, 0, nil)
+			if err == syscall.ECHILD {
+				return
+			}
+			if pid == stracePID {
+				close(straceDone)
+			}
+		}
+	}()
+	select {
+	case <-straceDone:
+	case <-term:
+	}
+	killAllBut(c, stracePID)
+	select {
+	case <-straceDone:
+	case <-time.After(3 * time.Second):
+		syscall.Kill(stracePID, syscall.SIGKILL)
+		<-straceDone
+	}
+	stopNet()
+	<-netDone
+	out.Close()
+	return 0
+}
+
+func setupNetwork(c *helperConfig) error {
+	for _, args := range [][]string{
+		{"link", "set", "lo", "up"},
+		{"route", "add", "local", "default", "dev", "lo"},
+	} {
+		if b, err := exec.Command(c.IP, args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, b)
+		}
+	}
+	cmd := exec.Command(c.Nft, "-f", "-")
+	cmd.Stdin = strings.NewReader(c.Ruleset)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("nft: %w: %s", err, b)
+	}
+	return nil
+}
+
+// registerBinfmt mounts the user namespace's own binfmt_misc (Linux ≥ 6.7)
+// and registers qemu for each guest architecture; the F flag opens the
+// interpreter now, so it works after stage2 pivots away from the host.
+func registerBinfmt(c *helperConfig) error {
+	dir := filepath.Join(c.RunDir, "binfmt")
+	if err := syscall.Mount("binfmt_misc", dir, "binfmt_misc", 0, ""); err != nil {
+		return fmt.Errorf("mount binfmt_misc: %w", err)
+	}
+	// Stays mounted: the registrations live as long as this instance.
+	for _, e := range c.Binfmt {
+		line := fmt.Sprintf(":%s:M::%s:%s:%s:PF", e.Name, e.Magic, e.Mask, e.Interp)
+		if err := os.WriteFile(filepath.Join(dir, "register"), []byte(line), 0); err != nil {
+			return fmt.Errorf("register %s: %w", e.Name, err)
+		}
+	}
+	return nil
+}
+
+// killAllBut kills every process of the PID namespace except init and
+// strace, until none is left, so strace can finish its log.
+func killAllBut(c *helperConfig, keep int) {
+	dir := filepath.Join(c.RunDir, "hproc")
+	if err := syscall.Mount("proc", dir, "proc", 0, ""); err != nil {
+		syscall.Kill(-1, syscall.SIGKILL)
+		return
+	}
+	defer syscall.Unmount(dir, syscall.MNT_DETACH)
+	for range 200 {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		n := 0
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || pid == 1 || pid == keep {
+				continue
+			}
+			if st, err := os.ReadFile(filepath.Join(dir, e.Name(), "stat")); err == nil && isZombie(st) {
+				continue
+			}
+			syscall.Kill(pid, syscall.SIGKILL)
+			n++
+		}
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func isZombie(stat []byte) bool {
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
+
+// stage2 runs as strace's tracee in a fresh mount namespace.
+func stage2() int {
+	c, err := readConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox stage2: config:", err)
+		return 110
+	}
+	if err := enterRoot(c); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox stage2:", err)
+		return 111
+	}
+	for _, l := range []struct {
+		res int
+		v   int64
+	}{
+		{syscall.RLIMIT_CPU, c.CPU},
+		{syscall.RLIMIT_FSIZE, c.FSize},
+		{6 /* RLIMIT_NPROC */, c.NProc},
+		{syscall.RLIMIT_NOFILE, 1024},
+		{syscall.RLIMIT_CORE, 0},
+	} {
+		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: uint64(l.v), Max: uint64(l.v)}); err != nil {
+			fmt.Fprintln(os.Stderr, "sandbox stage2: setrlimit:", err)
+			return 112
+		}
+	}
+	for fd := 3; fd < 64; fd++ {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.Chdir(c.Cwd)
+	err = syscall.Exec(c.Argv[0], c.Argv, c.Env)
+	fmt.Fprintln(os.Stderr, "sandbox stage2: exec:", err)
+	return 113
+}
+
+func enterRoot(c *helperConfig) error {
+	root := c.Root
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make private: %w", err)
+	}
+	if err := syscall.Mount(root, root, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind root: %w", err)
+	}
+	for _, m := range c.Volatile {
+		dst := filepath.Join(root, m.Dst)
+		os.MkdirAll(dst, 0o755)
+		if err := syscall.Mount(m.Src, dst, "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind %s: %w", m.Dst, err)
+		}
+	}
+	for _, p := range c.ReadOnly {
+		dst := filepath.Join(root, p)
+		if err := syscall.Mount(dst, dst, "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind ro %s: %w", p, err)
+		}
+		if err := syscall.Mount("", dst, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+			return fmt.Errorf("remount ro %s: %w", p, err)
+		}
+	}
+	proc := filepath.Join(root, "proc")
+	os.MkdirAll(proc, 0o555)
+	if err := syscall.Mount("proc", proc, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount proc: %w", err)
+	}
+	if err := syscall.Mount(c.CPUInfo, filepath.Join(proc, "cpuinfo"), "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind cpuinfo: %w", err)
+	}
+	if err := setupDev(filepath.Join(root, "dev")); err != nil {
+		return err
+	}
+	old := filepath.Join(root, ".oldroot")
+	os.MkdirAll(old, 0o700)
+	if err := syscall.PivotRoot(root, old); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := syscall.Chdir("/"); err != nil {
+		return err
+	}
+	if err := syscall.Unmount("/.oldroot", syscall.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach old root: %w", err)
+	}
+	os.Remove("/.oldroot")
+	return nil
+}
+
+// setupDev gives the sample a small /dev: the harmless host devices bound
+// in, and watchdog nodes as plain files so opening them succeeds and is
+// traced without touching the host's watchdog.
+func setupDev(dev string) error {
+	os.MkdirAll(dev, 0o755)
+	if err := syscall.Mount("tmpfs", dev, "tmpfs", syscall.MS_NOSUID, "size=1m,mode=755"); err != nil {
+		return fmt.Errorf("mount dev: %w", err)
+	}
+	for _, n := range []string{"null", "zero", "random", "urandom", "full"} {
+		p := filepath.Join(dev, n)
+		if err := os.WriteFile(p, nil, 0o666); err != nil {
+			return err
+		}
+		if err := syscall.Mount("/dev/"+n, p, "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind /dev/%s: %w", n, err)
+		}
+	}
+	os.MkdirAll(filepath.Join(dev, "misc"), 0o755)
+	os.MkdirAll(filepath.Join(dev, "shm"), 0o1777)
+	os.MkdirAll(filepath.Join(dev, "pts"), 0o755)
+	for _, n := range []string{"watchdog", "misc/watchdog", "watchdog0"} {
+		os.WriteFile(filepath.Join(dev, n), nil, 0o600)
+	}
+	os.Symlink("/proc/self/fd", filepath.Join(dev, "fd"))
+	return nil
+}
+
+// readNetlog decodes the fake Internet's records.
+func readNetlog(r *os.File, max int) []fakeRecord {
+	var out []fakeRecord
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
+	for sc.Scan() {
+		var rec fakeRecord
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && len(out) < max {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+type fakeRecord = fakenet.Record

@@ -1,0 +1,89 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	MaybeRunHelper()
+	code := m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
+}
+
+var (
+	buildMu  sync.Mutex
+	builtDir string
+	built    = map[string][]byte{}
+)
+
+// goArch maps the report's architecture names to GOARCH settings.
+var goArch = map[string][]string{
+	"arm":     {"GOARCH=arm", "GOARM=7"},
+	"aarch64": {"GOARCH=arm64"},
+	"mips":    {"GOARCH=mips", "GOMIPS=softfloat"},
+	"mipsel":  {"GOARCH=mipsle", "GOMIPS=softfloat"},
+	"x86":     {"GOARCH=386"},
+	"x86_64":  {"GOARCH=amd64"},
+}
+
+// buildSample cross-compiles testdata/samples/bot for arch with the given
+// link-time mode, once per test binary.
+func buildSample(t testing.TB, arch, mode string, extra ...string) []byte {
+	t.Helper()
+	key := arch + "/" + mode + "/" + strings.Join(extra, ",")
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if b, ok := built[key]; ok {
+		return b
+	}
+	if builtDir == "" {
+		d, err := os.MkdirTemp("", "kansoku-samples-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		builtDir = d
+	}
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out := filepath.Join(builtDir, fmt.Sprintf("bot-%d", len(built)))
+	ld := "-s -w -X main.mode=" + mode
+	for _, e := range extra {
+		ld += " -X " + e
+	}
+	cmd := exec.Command(goBin, "build", "-trimpath", "-o", out, "-ldflags", ld, ".")
+	cmd.Dir = filepath.Join("testdata", "samples", "bot")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	cmd.Env = append(cmd.Env, goArch[arch]...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build sample %s: %v\n%s", key, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built[key] = b
+	return b
+}
+
+func needSandbox(t testing.TB) {
+	t.Helper()
+	if err := Available(); err != nil {
+		t.Skip(err)
+	}
+}
+
+func dump(t *testing.T, r *Report) {
+	t.Helper()
+	b, _ := json.MarshalIndent(r, "", "  ")
+	t.Logf("report:\n%s", b)
+}

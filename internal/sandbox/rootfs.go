@@ -1,0 +1,421 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// archOf tells the architecture of an ELF: its qemu name and the name used
+// in reports.
+func archOf(b []byte) (qemu, name string, err error) {
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return "", "", ErrNotELF
+	}
+	le := f.Data == elf.ELFDATA2LSB
+	switch f.Machine {
+	case elf.EM_ARM:
+		if le {
+			return "arm", "arm", nil
+		}
+		return "armeb", "armeb", nil
+	case elf.EM_AARCH64:
+		return "aarch64", "aarch64", nil
+	case elf.EM_MIPS:
+		switch {
+		case f.Class == elf.ELFCLASS64 && le:
+			return "mips64el", "mips64el", nil
+		case f.Class == elf.ELFCLASS64:
+			return "mips64", "mips64", nil
+		case le:
+			return "mipsel", "mipsel", nil
+		}
+		return "mips", "mips", nil
+	case elf.EM_PPC:
+		return "ppc", "powerpc", nil
+	case elf.EM_PPC64:
+		if le {
+			return "ppc64le", "ppc64le", nil
+		}
+		return "ppc64", "ppc64", nil
+	case elf.EM_SH:
+		if le {
+			return "sh4", "sh4", nil
+		}
+		return "sh4eb", "sh4eb", nil
+	case elf.EM_68K:
+		return "m68k", "m68k", nil
+	case elf.EM_SPARC, elf.EM_SPARC32PLUS:
+		return "sparc", "sparc", nil
+	case elf.EM_SPARCV9:
+		return "sparc64", "sparc64", nil
+	case elf.EM_386:
+		return "", "x86", nil
+	case elf.EM_X86_64:
+		return "", "x86_64", nil
+	case elf.EM_RISCV:
+		if f.Class == elf.ELFCLASS64 {
+			return "riscv64", "riscv64", nil
+		}
+		return "riscv32", "riscv32", nil
+	}
+	return "", "", fmt.Errorf("%w: %v", ErrArch, f.Machine)
+}
+
+// binfmtDir holds Debian's qemu-user-static binfmt descriptions.
+const binfmtDir = "/usr/share/binfmts"
+
+// binfmtEntries reads every qemu description, so a sample that execs a
+// binary of another architecture (bots carry several) runs too.
+func binfmtEntries() ([]binfmtEntry, error) {
+	ents, err := os.ReadDir(binfmtDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []binfmtEntry
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "qemu-") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(binfmtDir, e.Name()))
+		if err != nil {
+			continue
+		}
+		var be binfmtEntry
+		be.Name = e.Name()
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(strings.TrimSpace(line), " ")
+			switch k {
+			case "magic":
+				be.Magic = v
+			case "mask":
+				be.Mask = v
+			case "interpreter":
+				be.Interp = v
+			}
+		}
+		if be.Magic == "" || be.Interp == "" {
+			continue
+		}
+		if _, err := os.Stat(be.Interp); err != nil {
+			continue
+		}
+		out = append(out, be)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no qemu binfmt descriptions in " + binfmtDir)
+	}
+	return out, nil
+}
+
+// mountEntry is one line of a /proc/mounts text.
+type mountEntry struct {
+	Dev, Point, Type, Opts string
+}
+
+var volatileTypes = map[string]bool{"tmpfs": true, "ramfs": true, "devtmpfs": true, "proc": true, "sysfs": true,
+	"devpts": true, "debugfs": true, "cgroup": true, "cgroup2": true, "securityfs": true, "usbfs": true, "rootfs": false}
+
+var flashTypes = map[string]bool{"jffs2": true, "ubifs": true, "yaffs": true, "yaffs2": true, "ext2": true,
+	"ext3": true, "ext4": true, "vfat": true, "overlay": true, "overlayfs": true, "squashfs": true, "cramfs": true, "f2fs": true, "mini_fo": true}
+
+func parseMounts(text string) []mountEntry {
+	var out []mountEntry
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 3 || strings.HasPrefix(f[0], "#") || !strings.HasPrefix(f[1], "/") {
+			continue
+		}
+		e := mountEntry{Dev: f[0], Point: path.Clean(f[1]), Type: f[2]}
+		if len(f) > 3 {
+			e.Opts = f[3]
+		}
+		out = append(out, e)
+		if len(out) > 256 {
+			break
+		}
+	}
+	return out
+}
+
+// DefaultMounts is the mount table of the default device: root on JFFS2
+// flash, /tmp and /var in RAM, as on most small routers.
+const DefaultMounts = `rootfs / rootfs rw 0 0
+/dev/mtdblock2 / jffs2 rw,relatime 0 0
+proc /proc proc rw,relatime 0 0
+sysfs /sys sysfs rw,relatime 0 0
+tmpfs /tmp tmpfs rw,relatime 0 0
+tmpfs /var tmpfs rw,relatime 0 0
+tmpfs /dev tmpfs rw,relatime 0 0
+`
+
+// layout says where each guest path lives on the host for one run.
+type layout struct {
+	root     string      // persistent (flash) layer
+	volatile []bindMount // tmpfs mount points → throwaway host dirs
+	readOnly []string
+	mounts   []mountEntry
+}
+
+// mountFor returns the mount entry that holds guest path p (longest prefix).
+func (l *layout) mountFor(p string) (mountEntry, bool) {
+	best, ok := mountEntry{}, false
+	for _, m := range l.mounts {
+		if under(p, m.Point) && (!ok || len(m.Point) >= len(best.Point)) {
+			best, ok = m, true
+		}
+	}
+	return best, ok
+}
+
+func under(p, dir string) bool {
+	return dir == "/" || p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// persistent reports whether guest path p survives a reboot.
+func (l *layout) persistent(p string) bool {
+	m, ok := l.mountFor(p)
+	if !ok {
+		return true // the root filesystem of a device without a table is its flash
+	}
+	if volatileTypes[m.Type] {
+		return false
+	}
+	if m.Type == "rootfs" {
+		return true
+	}
+	return flashTypes[m.Type] || true
+}
+
+// hostPath maps guest path p to the host file of this run.
+func (l *layout) hostPath(p string) string {
+	p = path.Clean("/" + p)
+	best := -1
+	for i, v := range l.volatile {
+		if under(p, v.Dst) && (best < 0 || len(v.Dst) > len(l.volatile[best].Dst)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		return filepath.Join(l.volatile[best].Src, strings.TrimPrefix(p, l.volatile[best].Dst))
+	}
+	return filepath.Join(l.root, p)
+}
+
+// newLayout prepares the host directories for the mount table: volatile
+// mount points get empty directories, as a tmpfs is empty at boot.
+func newLayout(runDir, mountsText string) (*layout, error) {
+	if strings.TrimSpace(mountsText) == "" {
+		mountsText = DefaultMounts
+	}
+	l := &layout{root: filepath.Join(runDir, "root"), mounts: parseMounts(mountsText)}
+	if err := os.MkdirAll(l.root, 0o755); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, m := range l.mounts {
+		switch m.Point {
+		case "/proc", "/dev", "/sys", "/":
+			if m.Point == "/" && hasOpt(m.Opts, "ro") && m.Type != "rootfs" {
+				l.readOnly = append(l.readOnly, "/")
+			}
+			continue
+		}
+		if strings.HasPrefix(m.Point, "/proc/") || strings.HasPrefix(m.Point, "/sys/") || strings.HasPrefix(m.Point, "/dev/") || seen[m.Point] {
+			continue
+		}
+		seen[m.Point] = true
+		if volatileTypes[m.Type] {
+			dir := filepath.Join(runDir, "vol", fmt.Sprint(len(l.volatile)))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+			l.volatile = append(l.volatile, bindMount{Src: dir, Dst: m.Point})
+		} else if hasOpt(m.Opts, "ro") {
+			l.readOnly = append(l.readOnly, m.Point)
+		}
+	}
+	// Read-only remounts must come after the volatile binds below them are
+	// made, and parents before children.
+	sort.Strings(l.readOnly)
+	return l, nil
+}
+
+func hasOpt(opts, o string) bool {
+	for _, x := range strings.Split(opts, ",") {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// copyFS writes src into dst; symlinks are kept where the FS can read them.
+// Sizes and counts are bounded so a hostile image cannot fill the disk.
+func copyFS(dst string, src fs.FS) error {
+	const maxFiles, maxBytes = 100000, 1 << 30
+	var files, total int64
+	return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable parts of a firmware image are skipped
+		}
+		if files++; files > maxFiles {
+			return errors.New("root filesystem has too many files")
+		}
+		target := filepath.Join(dst, filepath.FromSlash(p))
+		if d.Type()&fs.ModeSymlink != 0 {
+			if rl, ok := src.(fs.ReadLinkFS); ok {
+				if link, err := rl.ReadLink(p); err == nil {
+					os.Remove(target)
+					return os.Symlink(link, target)
+				}
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if total += info.Size(); total > maxBytes {
+			return errors.New("root filesystem larger than 1 GiB")
+		}
+		in, err := src.Open(p)
+		if err != nil {
+			return nil
+		}
+		defer in.Close()
+		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, info.Mode().Perm()|0o200)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
+}
+
+// hostBusybox is the native static shell that stands in for the device's
+// /bin/sh: there is no binfmt_misc on the host side to run the device's own.
+const hostBusybox = "/bin/busybox"
+
+// installShell puts the native busybox at /bin/sh (and, on a root without
+// one, at /bin/busybox with the usual applets), replacing a guest shell.
+func installShell(root string) error {
+	b, err := os.ReadFile(hostBusybox)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", hostBusybox, err)
+	}
+	bin := filepath.Join(root, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return err
+	}
+	sh := filepath.Join(bin, "sh")
+	if fi, err := os.Lstat(sh); err == nil && fi.IsDir() {
+		return errors.New("/bin/sh is a directory")
+	}
+	os.Remove(sh)
+	if err := os.WriteFile(sh, b, 0o755); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(filepath.Join(bin, "busybox")); err == nil {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(bin, "busybox"), b, 0o755); err != nil {
+		return err
+	}
+	for _, a := range []string{"ash", "cat", "chmod", "cp", "echo", "kill", "ls", "mkdir", "mv", "ps", "rm", "sleep", "wget", "tftp", "crond", "crontab", "mount", "ln", "touch", "grep", "sed", "head", "tail", "uname", "id", "ifconfig", "reboot", "nc", "telnetd", "killall", "pidof"} {
+		os.Symlink("busybox", filepath.Join(bin, a))
+	}
+	return nil
+}
+
+// defaultRoot is the minimal root filesystem of the default device.
+var defaultRoot = map[string]string{
+	"etc/passwd":         "root:x:0:0:root:/root:/bin/sh\nadmin:x:1000:1000:admin:/home/admin:/bin/sh\n",
+	"etc/group":          "root:x:0:\nadmin:x:1000:\n",
+	"etc/shadow":         "root:$1$kansoku$QFhzLyyOeZvN3ruZ.Zvkp1:18000:0:99999:7:::\n",
+	"etc/hostname":       "router\n",
+	"etc/hosts":          "127.0.0.1 localhost\n",
+	"etc/resolv.conf":    "nameserver 127.0.0.53\n",
+	"etc/inittab":        "::sysinit:/etc/init.d/rcS\n::respawn:-/bin/sh\n::shutdown:/bin/umount -a -r\n",
+	"etc/init.d/rcS":     "#!/bin/sh\n# start every S?? script in order, as Buildroot's rcS does\nfor i in /etc/init.d/S??*; do\n  [ -x \"$i\" ] || continue\n  \"$i\" start\ndone\n",
+	"etc/crontabs/.keep": "",
+	"etc/fstab":          "proc /proc proc defaults 0 0\ntmpfs /tmp tmpfs defaults 0 0\ntmpfs /var tmpfs defaults 0 0\n",
+	"etc/banner":         "BusyBox v1.24.1 () built-in shell (ash)\n",
+	"root/.keep":         "",
+	"usr/bin/.keep":      "",
+	"usr/sbin/.keep":     "",
+	"sbin/.keep":         "",
+	"tmp/.keep":          "",
+	"var/.keep":          "",
+}
+
+func writeDefaultRoot(root string) error {
+	for p, content := range defaultRoot {
+		t := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(t), 0o755); err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, "/.keep") {
+			continue
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(p, "etc/init.d/") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(t, []byte(content), mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// defaultCPUInfo is a plausible /proc/cpuinfo per architecture.
+func defaultCPUInfo(arch string) string {
+	switch arch {
+	case "arm", "armeb":
+		return "processor\t: 0\nmodel name\t: ARMv7 Processor rev 1 (v7l)\nBogoMIPS\t: 1332.00\nFeatures\t: half thumb fastmult vfp edsp neon vfpv3 tls\nCPU implementer\t: 0x41\nCPU architecture: 7\nCPU part\t: 0xc09\nHardware\t: Generic DT based system\n"
+	case "aarch64":
+		return "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU part\t: 0xd03\n"
+	case "mips", "mipsel", "mips64", "mips64el":
+		return "system type\t\t: MediaTek MT7621 ver:1 eco:3\nmachine\t\t\t: Generic\nprocessor\t\t: 0\ncpu model\t\t: MIPS 1004Kc V2.15\nBogoMIPS\t\t: 586.13\n"
+	case "powerpc", "ppc64", "ppc64le":
+		return "processor\t: 0\ncpu\t\t: e500v2\nclock\t\t: 800.000000MHz\nplatform\t: P1020 RDB\n"
+	case "sh4", "sh4eb":
+		return "machine\t\t: STB7100\nprocessor\t: 0\ncpu family\t: sh4\ncpu type\t: SH7109\n"
+	case "m68k":
+		return "CPU:\t\t68040\nMMU:\t\t68040\nFPU:\t\t68040\n"
+	case "sparc", "sparc64":
+		return "cpu\t\t: Fujitsu  MB86904\nfpu\t\t: Lsi Logic/Meiko L64804 or compatible\n"
+	}
+	return "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Atom(TM) CPU D525 @ 1.80GHz\ncpu cores\t: 1\n"
+}
+
+// chownTree gives the tree to the sandbox's root user.
+func chownTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, hostIDBase, hostIDBase)
+	})
+}

