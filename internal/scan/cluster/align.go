@@ -122,7 +122,7 @@ func alignTexts(ref, m []textNode) []int {
 // separators split a text into segments: "Site A - Product" is the site's
 // segment and the product's segment, so a shared product name is stripped
 // without cutting into a facility name such as "○○川水位観測所".
-var separators = []string{" - ", " | ", "｜", " : ", ": ", "：", " / ", " – ", " — ", "【", "】", "[", "]"}
+var separators = []string{" - ", " | ", "｜", " : ", ": ", "：", " / ", " – ", " — ", "【", "】", "[", "]", " ・ ", "・"}
 
 func segments(s string) []string {
 	parts := []string{s}
