@@ -1,0 +1,229 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/bus"
+	"github.com/kansoku/kansoku/internal/collector"
+	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/eventlog"
+	"github.com/kansoku/kansoku/internal/export/cowrie"
+	"github.com/kansoku/kansoku/internal/geoip"
+	"github.com/kansoku/kansoku/internal/sensor"
+	"github.com/kansoku/kansoku/internal/web"
+)
+
+// Parts selects what a process runs.
+type Parts struct {
+	Sensors, Collector, Portal bool
+}
+
+// All is `kansoku serve`.
+var All = Parts{Sensors: true, Collector: true, Portal: true}
+
+// Options are process-level settings from flags.
+type Options struct {
+	Parts Parts
+	// Out receives the listening table; Log the process log.
+	Out, Log io.Writer
+	// EventsJSONL overrides collector.jsonl.path.
+	EventsJSONL string
+	// Ready is called once everything listens (tests use it).
+	Ready func(portal string)
+	// Hooks run after each stored batch (alerts, analysis queue).
+	Hooks []collector.Hook
+}
+
+// Run runs the selected parts until ctx is done, then shuts down in order:
+// sensors stop accepting and finish their sessions, the spool forwards what
+// they emitted, the collector stores all of it, then the rest closes.
+func Run(ctx context.Context, cfg *config.Config, o Options) error {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	logger := Logger(cfg, o.Log)
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	if o.Parts.Sensors && !o.Parts.Collector && cfg.Bus.URL == "" {
+		return errors.New("a sensor-only process needs bus.url (the NATS server its collector uses)")
+	}
+	if !o.Parts.Sensors && cfg.Bus.URL == "" && !o.Parts.Collector {
+		return errors.New("a portal-only process needs bus.url")
+	}
+	b, err := connectBus(ctx, cfg, "kansoku "+cfg.SensorName, logger.With("part", "bus"))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	var listeners []Listener
+	if u := b.ClientURL(); u != "" {
+		listeners = append(listeners, Listener{Part: "bus", Name: "nats", Transport: "tcp", Addr: u})
+	}
+	var wg sync.WaitGroup
+	var (
+		spool   *bus.Spool
+		runners []*sensor.Runner
+	)
+	sensorCtx, stopSensors := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSensors()
+	spoolCtx, stopSpool := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSpool()
+	var spoolDone chan struct{}
+	if o.Parts.Sensors {
+		spool, err = bus.OpenSpool(filepath.Join(cfg.DataDir, "spool"), b, cfg.Bus.SpoolMaxBytes, logger.With("part", "spool"))
+		if err != nil {
+			return err
+		}
+		defer spool.Close()
+		seed, err := Seed(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		runners, err = sensors(ctx, cfg, spool, seed, logger)
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, runnerListeners(runners)...)
+	}
+
+	var st interface{ Close() error }
+	var coll *collector.Collector
+	collCtx, stopCollector := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCollector()
+	var portal *web.Server
+	portalCtx, stopPortal := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPortal()
+	portalAddr := ""
+	if o.Parts.Collector || o.Parts.Portal {
+		s, err := openStore(ctx, cfg)
+		if err != nil {
+			closeAll(runners)
+			return err
+		}
+		st = s
+		defer st.Close()
+		if o.Parts.Collector {
+			geo, err := geoip.Open(cfg.GeoIP.Country, cfg.GeoIP.ASN)
+			if err != nil {
+				closeAll(runners)
+				return err
+			}
+			defer geo.Close()
+			coll = &collector.Collector{Bus: b, Store: s, GeoIP: geo, Logger: logger.With("part", "collector"), Batch: cfg.Collector.BatchSize, Hooks: o.Hooks}
+			jl := cfg.Collector.JSONL
+			if o.EventsJSONL != "" {
+				jl.Path = o.EventsJSONL
+			}
+			if jl.Path != "" {
+				format := eventlog.Native
+				if jl.Format == "cowrie" {
+					format = func(e *event.Event) (any, bool) { return cowrie.Convert(e) }
+				}
+				w, err := eventlog.Open(jl.Path, jl.MaxBytes, jl.Keep, format)
+				if err != nil {
+					closeAll(runners)
+					return err
+				}
+				defer w.Close()
+				coll.JSONL = w
+			}
+		}
+		if o.Parts.Portal && cfg.Portal.Listen != "" {
+			portal, err = web.New(web.Options{Store: s, Bus: b, Logger: logger.With("part", "portal"), TrustedProxies: trustedProxies(cfg)})
+			if err != nil {
+				closeAll(runners)
+				return err
+			}
+			ln, err := listenTCP(ctx, "portal", cfg.Portal.Listen)
+			if err != nil {
+				closeAll(runners)
+				return err
+			}
+			portalAddr = ln.Addr().String()
+			listeners = append(listeners, Listener{Part: "portal", Name: "http", Transport: "tcp", Addr: "http://" + portalAddr})
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := portal.Run(portalCtx, ln); err != nil {
+					logger.Error("portal stopped", "err", err)
+				}
+			}()
+		}
+	}
+
+	// Everything is bound: start serving.
+	if spool != nil {
+		spoolDone = make(chan struct{})
+		go func() { defer close(spoolDone); spool.Run(spoolCtx, 15*time.Second) }()
+	}
+	var sensorsWG sync.WaitGroup
+	for _, r := range runners {
+		sensorsWG.Add(1)
+		go func(r *sensor.Runner) {
+			defer sensorsWG.Done()
+			if err := r.Serve(sensorCtx); err != nil {
+				logger.Error("sensor stopped", "sensor", r.Name, "err", err)
+			}
+		}(r)
+	}
+	collDone := make(chan struct{})
+	if coll != nil {
+		go func() {
+			defer close(collDone)
+			if err := coll.Run(collCtx); err != nil {
+				logger.Error("collector stopped", "err", err)
+			}
+		}()
+	} else {
+		close(collDone)
+	}
+	PrintTable(o.Out, listeners)
+	logger.Info("kansoku running", "sensors", len(runners), "collector", coll != nil, "portal", portalAddr)
+	if o.Ready != nil {
+		o.Ready(portalAddr)
+	}
+
+	<-ctx.Done()
+	logger.Info("shutting down")
+	stopSensors()
+	sensorsWG.Wait()
+	if spool != nil {
+		stopSpool()
+		<-spoolDone
+		if p := spool.Pending(); p > 0 {
+			logger.Warn("events left in the spool for the next start", "bytes", p)
+		}
+	}
+	if coll != nil {
+		waitCaughtUp(context.Background(), b, coll.Durable, 15*time.Second)
+	}
+	stopCollector()
+	<-collDone
+	stopPortal()
+	wg.Wait()
+	logger.Info("stopped")
+	return nil
+}
+
+func closeAll(rs []*sensor.Runner) {
+	for _, r := range rs {
+		closeRunner(r)
+	}
+}
+
+// Summary is a short description of the parts, for messages.
+func (p Parts) String() string {
+	return fmt.Sprintf("sensors=%v collector=%v portal=%v", p.Sensors, p.Collector, p.Portal)
+}
