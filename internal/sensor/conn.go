@@ -15,10 +15,10 @@ var ErrByteLimit = errors.New("sensor: session byte limit reached")
 
 // Close reasons recorded in session.closed.
 const (
-	ReasonClient   = "client"   // the client closed the connection
-	ReasonServer   = "server"   // the sensor ended the session
-	ReasonIdle     = "idle"     // idle_timeout passed without traffic
-	ReasonTimeout  = "timeout"  // session_timeout passed
+	ReasonClient   = "client"  // the client closed the connection
+	ReasonServer   = "server"  // the sensor ended the session
+	ReasonIdle     = "idle"    // idle_timeout passed without traffic
+	ReasonTimeout  = "timeout" // session_timeout passed
 	ReasonBytes    = "max_bytes"
 	ReasonShutdown = "shutdown" // the process is stopping
 	ReasonPanic    = "panic"
@@ -33,11 +33,11 @@ type limitConn struct {
 	deadline time.Time
 	maxBytes int64
 
-	in, out atomic.Int64
+	in, out             atomic.Int64
 	mu                  sync.Mutex
 	reason              string
 	userRead, userWrite time.Time
-	closing atomic.Bool
+	closing             atomic.Bool
 }
 
 func (c *limitConn) setReason(r string) {
