@@ -56,7 +56,6 @@ type Spool struct {
 	fwdSeg  uint64
 	fwdOff  int64
 	ensured bool
-	wg      sync.WaitGroup
 }
 
 var _ sensor.Emitter = (*Spool)(nil)

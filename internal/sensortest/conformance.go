@@ -261,12 +261,10 @@ func Run(t *testing.T, o Options) {
 	t.Run("ShutdownAndLeaks", func(t *testing.T) {
 		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 		in := Start(t, o, sensor.DefaultLimits())
-		var conns []net.Conn
 		for i := 0; i < 3; i++ {
 			c := in.Dial(t, "")
 			defer c.Close()
 			go io.Copy(io.Discard, c)
-			conns = append(conns, c)
 		}
 		in.Recorder.WaitFor(t, "three sessions", Wait, func(evs []*event.Event) bool { return Count(evs, "session.connect", nil) == 3 })
 		if err := in.Stop(t); err != nil {

@@ -71,4 +71,4 @@ func (p *panicOnce) ServePacket(ctx context.Context, pc net.PacketConn, env sens
 	return p.PacketSensor.ServePacket(ctx, pc, env)
 }
 
-func (p *panicOnce) restarted() bool { return p.calls != nil && len(p.calls) >= 2 }
+func (p *panicOnce) restarted() bool { return len(p.calls) >= 2 }
