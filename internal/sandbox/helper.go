@@ -298,16 +298,17 @@ func stage2() int {
 		return 111
 	}
 	for _, l := range []struct {
-		res int
-		v   int64
+		res      int
+		cur, max int64
 	}{
-		{syscall.RLIMIT_CPU, c.CPU},
-		{syscall.RLIMIT_FSIZE, c.FSize},
-		{6 /* RLIMIT_NPROC */, c.NProc},
-		{syscall.RLIMIT_NOFILE, 1024},
-		{syscall.RLIMIT_CORE, 0},
+		// SIGXCPU at the soft limit tells the report; SIGKILL follows.
+		{syscall.RLIMIT_CPU, c.CPU, c.CPU + 2},
+		{syscall.RLIMIT_FSIZE, c.FSize, c.FSize},
+		{6 /* RLIMIT_NPROC */, c.NProc, c.NProc},
+		{syscall.RLIMIT_NOFILE, 1024, 1024},
+		{syscall.RLIMIT_CORE, 0, 0},
 	} {
-		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: uint64(l.v), Max: uint64(l.v)}); err != nil {
+		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: uint64(l.cur), Max: uint64(l.max)}); err != nil {
 			fmt.Fprintln(os.Stderr, "sandbox stage2: setrlimit:", err)
 			return 112
 		}
