@@ -31,6 +31,8 @@ type Config struct {
 	// ConnectTimeout bounds one discovery probe, Timeout one module grab.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	Timeout        time.Duration `yaml:"timeout"`
+	// Retries is how often a connect probe that timed out is repeated.
+	Retries int `yaml:"retries"`
 	// Interval repeats the scan inside `serve`; zero means once.
 	Interval time.Duration `yaml:"interval"`
 	// Checkpoint is where progress is saved so a stopped scan resumes.
@@ -53,6 +55,7 @@ const (
 	DefaultConnectTimeout = 2 * time.Second
 	DefaultTimeout        = 5 * time.Second
 	DefaultClusterBuffer  = 100000
+	DefaultRetries        = 1
 	// MaxRate is a sanity bound; raising the rate is explicit but not unbounded.
 	MaxRate = 1_000_000
 )
@@ -73,6 +76,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ClusterBuffer == 0 {
 		c.ClusterBuffer = DefaultClusterBuffer
+	}
+	if c.Retries == 0 {
+		c.Retries = DefaultRetries
 	}
 	return c
 }
@@ -106,6 +112,9 @@ func (c Config) Validate() error {
 	}
 	if c.Interval > 0 && c.Interval < time.Minute {
 		return fmt.Errorf("scan: interval: %v is shorter than a minute", c.Interval)
+	}
+	if c.Retries < 0 || c.Retries > 5 {
+		return fmt.Errorf("scan: retries: %d out of range [0, 5]", c.Retries)
 	}
 	if c.ClusterBuffer < 0 {
 		return errors.New("scan: cluster_buffer: must not be negative")

@@ -257,10 +257,7 @@ func (r *runner) probe(ctx context.Context, j job) {
 	}
 	var hr *HostResult
 	if j.port.Transport == "tcp" {
-		r.probes.Add(1)
-		dctx, cancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout)
-		conn, err := r.dialer.DialContext(dctx, "tcp", netip.AddrPortFrom(j.addr, j.port.Port).String())
-		cancel()
+		conn, err := r.connect(ctx, j)
 		if ctx.Err() != nil {
 			if conn != nil {
 				conn.Close()
@@ -302,6 +299,24 @@ func (r *runner) probe(ctx context.Context, j job) {
 	}
 	r.put(ctx, hr)
 	r.tracker.done(j.pos)
+}
+
+// connect is the discovery probe. A timeout is retried (Config.Retries
+// times) since a lost SYN is not proof of a filtered port; a refusal is.
+func (r *runner) connect(ctx context.Context, j job) (net.Conn, error) {
+	addr := netip.AddrPortFrom(j.addr, j.port.Port).String()
+	for attempt := 0; ; attempt++ {
+		r.probes.Add(1)
+		dctx, cancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout)
+		conn, err := r.dialer.DialContext(dctx, "tcp", addr)
+		cancel()
+		if err == nil || attempt >= r.cfg.Retries || ctx.Err() != nil {
+			return conn, err
+		}
+		if st := StatusFromError(err); st != StatusConnectionTimeout && st != StatusIOTimeout {
+			return conn, err
+		}
+	}
 }
 
 func anySuccess(hr *HostResult) bool {

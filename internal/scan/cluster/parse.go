@@ -28,7 +28,7 @@ type textNode struct {
 // doc is a parsed page: its structure and its text.
 type doc struct {
 	tags      []string
-	shingles  map[uint64]struct{}
+	shingles  map[uint64]int // tag-sequence shingles with their counts
 	structure uint64 // hash of the exact tag sequence
 	texts     []textNode
 }
@@ -46,7 +46,7 @@ func parse(body []byte) *doc {
 	if len(body) > maxBody {
 		body = body[:maxBody]
 	}
-	d := &doc{shingles: map[uint64]struct{}{}}
+	d := &doc{shingles: map[uint64]int{}}
 	z := html.NewTokenizer(bytes.NewReader(body))
 	var stack []string
 	skip := 0 // inside script/style: text there is code, not labels
@@ -113,35 +113,39 @@ func (d *doc) finish(structure uint64) {
 			h.Write([]byte(t))
 			h.Write([]byte{0})
 		}
-		d.shingles[h.Sum64()] = struct{}{}
+		d.shingles[h.Sum64()]++
 	}
 	if len(d.tags) < shingleSize && len(d.tags) > 0 {
-		d.shingles[structure] = struct{}{}
+		d.shingles[structure]++
 	}
 }
 
-func jaccard(a, b map[uint64]struct{}) float64 {
+// jaccard is the weighted Jaccard similarity of two shingle bags: repeated
+// rows count, so one extra table row barely moves a long page.
+func jaccard(a, b map[uint64]int) float64 {
 	if len(a) == 0 && len(b) == 0 {
 		return 1
 	}
-	if len(a) > len(b) {
-		a, b = b, a
+	inter, union := 0, 0
+	for k, x := range a {
+		y := b[k]
+		inter += min(x, y)
+		union += max(x, y)
 	}
-	inter := 0
-	for k := range a {
-		if _, ok := b[k]; ok {
-			inter++
+	for k, y := range b {
+		if _, ok := a[k]; !ok {
+			union += y
 		}
 	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
+	return float64(inter) / float64(union)
 }
 
-func wordSet(s string) map[uint64]struct{} {
-	out := map[uint64]struct{}{}
+func wordSet(s string) map[uint64]int {
+	out := map[uint64]int{}
 	for _, w := range strings.Fields(strings.ToLower(s)) {
 		h := fnv.New64a()
 		h.Write([]byte(w))
-		out[h.Sum64()] = struct{}{}
+		out[h.Sum64()]++
 	}
 	return out
 }
