@@ -3,5 +3,6 @@
 package all
 
 import (
+	_ "github.com/kansoku/kansoku/internal/sensor/amp"    // UDP reflectors (amplification honeypot)
 	_ "github.com/kansoku/kansoku/internal/sensor/banner" // catch-all TCP
 )

@@ -1,0 +1,188 @@
+package amp
+
+import (
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Hub is the state every amp instance of a process shares, so that an
+// attacker cannot multiply budgets by spreading requests over many ports:
+// the detection table, the per-source reply budgets, the global egress
+// token bucket and the event rate limit.
+type Hub struct {
+	cfg     Shared
+	Tracker *Tracker
+
+	mu      sync.Mutex
+	budgets map[[16]byte]budget
+	swept   time.Time // last full sweep of expired budgets
+	tokens  float64
+	filled  time.Time
+	evTok   float64
+	evAt    time.Time
+
+	// Egress counters: what actually left through send.
+	SentBytes, SentPackets     atomic.Uint64
+	DeniedBytes, DeniedPackets atomic.Uint64
+	DroppedEvents              atomic.Uint64
+}
+
+type budget struct {
+	start uint32 // unix seconds of the window start
+	n     uint16
+}
+
+// Shared are the settings that must be the same on every amp instance of
+// a process (they configure the Hub).
+type Shared struct {
+	AttackThreshold    uint64        `yaml:"attack_threshold"`
+	AttackTimeout      time.Duration `yaml:"attack_timeout"`
+	UpdateInterval     time.Duration `yaml:"update_interval"`
+	MaxEntries         int           `yaml:"max_entries"`
+	ReplyBudget        int           `yaml:"reply_budget"`
+	ReplyWindow        time.Duration `yaml:"reply_window"`
+	EgressRate         int           `yaml:"egress_bytes_per_second"`
+	EgressBurst        int           `yaml:"egress_burst"`
+	SampleFirst        uint64        `yaml:"sample_first"`
+	SampleEvery        uint64        `yaml:"sample_every"`
+	MaxEventsPerSecond int           `yaml:"max_events_per_second"`
+}
+
+// DefaultShared are the documented defaults.
+func DefaultShared() Shared {
+	return Shared{
+		AttackThreshold: 100, AttackTimeout: time.Hour, UpdateInterval: time.Minute, MaxEntries: 1_000_000,
+		ReplyBudget: 3, ReplyWindow: time.Hour, EgressRate: 64 << 10, EgressBurst: 64 << 10,
+		SampleFirst: 3, SampleEvery: 1000, MaxEventsPerSecond: 200,
+	}
+}
+
+// NewHub returns a hub with cfg (validated by the caller).
+func NewHub(cfg Shared) *Hub {
+	return &Hub{cfg: cfg, budgets: map[[16]byte]budget{}, tokens: float64(cfg.EgressBurst), evTok: float64(cfg.MaxEventsPerSecond),
+		Tracker: NewTracker(TrackerConfig{Threshold: cfg.AttackThreshold, Timeout: cfg.AttackTimeout, UpdateInterval: cfg.UpdateInterval,
+			MaxEntries: cfg.MaxEntries, SampleFirst: cfg.SampleFirst, SampleEvery: cfg.SampleEvery})}
+}
+
+// Config returns the hub's settings.
+func (h *Hub) Config() Shared { return h.cfg }
+
+// allow decides whether one reply datagram of n bytes to dst may leave, and
+// if so charges both budgets. It is called only by send.
+func (h *Hub) allow(dst netip.Addr, n int, now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// Global egress token bucket.
+	if !h.filled.IsZero() {
+		h.tokens += now.Sub(h.filled).Seconds() * float64(h.cfg.EgressRate)
+		if h.tokens > float64(h.cfg.EgressBurst) {
+			h.tokens = float64(h.cfg.EgressBurst)
+		}
+	}
+	h.filled = now
+	if h.tokens < float64(n) {
+		return false
+	}
+	// Per-source budget: ReplyBudget datagrams per ReplyWindow from the
+	// source's first packet on.
+	k := dst.Unmap().As16()
+	sec := uint32(now.Unix())
+	b, ok := h.budgets[k]
+	if ok && int64(sec)-int64(b.start) >= int64(h.cfg.ReplyWindow/time.Second) {
+		b, ok = budget{}, false
+	}
+	if !ok {
+		if len(h.budgets) >= h.cfg.MaxEntries && now.Sub(h.swept) >= time.Second {
+			h.sweepBudgets(sec)
+			h.swept = now
+		}
+		if len(h.budgets) >= h.cfg.MaxEntries {
+			// Full of live budgets: fail closed, a new source gets nothing.
+			return false
+		}
+		b = budget{start: sec}
+	}
+	if int(b.n) >= h.cfg.ReplyBudget {
+		return false
+	}
+	b.n++
+	h.budgets[k] = b
+	h.tokens -= float64(n)
+	return true
+}
+
+// hasBudget reports whether dst could still get a reply now; send still
+// decides, this only lets the caller skip work.
+func (h *Hub) hasBudget(dst netip.Addr, now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	b, ok := h.budgets[dst.Unmap().As16()]
+	if !ok || int64(now.Unix())-int64(b.start) >= int64(h.cfg.ReplyWindow/time.Second) {
+		return true
+	}
+	return int(b.n) < h.cfg.ReplyBudget
+}
+
+func (h *Hub) sweepBudgets(sec uint32) {
+	w := int64(h.cfg.ReplyWindow / time.Second)
+	for k, b := range h.budgets {
+		if int64(sec)-int64(b.start) >= w {
+			delete(h.budgets, k)
+		}
+	}
+}
+
+// SweepBudgets drops expired per-source budgets.
+func (h *Hub) SweepBudgets(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sweepBudgets(uint32(now.Unix()))
+	h.swept = now
+}
+
+// Budgets is the number of per-source budgets held.
+func (h *Hub) Budgets() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.budgets)
+}
+
+// eventAllowed rate-limits the sampled kinds (amp.request, amp.scan) so a
+// spoofed flood cannot flood the bus; attack events are never limited.
+func (h *Hub) eventAllowed(now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.evAt.IsZero() {
+		h.evTok = min(float64(h.cfg.MaxEventsPerSecond), h.evTok+now.Sub(h.evAt).Seconds()*float64(h.cfg.MaxEventsPerSecond))
+	}
+	h.evAt = now
+	if h.evTok < 1 {
+		h.DroppedEvents.Add(1)
+		return false
+	}
+	h.evTok--
+	return true
+}
+
+var (
+	defaultMu  sync.Mutex
+	defaultHub *Hub
+)
+
+// processHub returns the process-wide hub, creating it with cfg on first
+// use; a later instance with different shared settings is an error because
+// its budgets could not be honoured.
+func processHub(cfg Shared) (*Hub, error) {
+	defaultMu.Lock()
+	defer defaultMu.Unlock()
+	if defaultHub == nil {
+		defaultHub = NewHub(cfg)
+		return defaultHub, nil
+	}
+	if defaultHub.cfg != cfg {
+		return nil, errSharedMismatch
+	}
+	return defaultHub, nil
+}
