@@ -22,6 +22,7 @@ import (
 	"github.com/kansoku/kansoku/internal/capture"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/sensor"
+	_ "github.com/kansoku/kansoku/internal/sensor/all" // every compiled-in sensor
 	"github.com/kansoku/kansoku/internal/store"
 	"github.com/kansoku/kansoku/internal/store/sqlite"
 )

@@ -36,7 +36,7 @@ type Options struct {
 	// EventsJSONL overrides collector.jsonl.path.
 	EventsJSONL string
 	// Ready is called once everything listens (tests use it).
-	Ready func(portal string)
+	Ready func(ls []Listener)
 	// Hooks run after each stored batch (alerts, analysis queue).
 	Hooks []collector.Hook
 }
@@ -192,7 +192,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	PrintTable(o.Out, listeners)
 	logger.Info("kansoku running", "sensors", len(runners), "collector", coll != nil, "portal", portalAddr)
 	if o.Ready != nil {
-		o.Ready(portalAddr)
+		o.Ready(listeners)
 	}
 
 	<-ctx.Done()

@@ -7,7 +7,6 @@ import (
 
 	"github.com/kansoku/kansoku/internal/app"
 	"github.com/kansoku/kansoku/internal/config"
-	_ "github.com/kansoku/kansoku/internal/sensor/all" // every compiled-in sensor
 )
 
 func init() {

@@ -107,6 +107,9 @@ func (c *limitConn) Read(p []byte) (int, error) {
 			// The sensor's own deadline fired: its business, not a limit.
 			n, err := c.Conn.Read(p)
 			c.in.Add(int64(n))
+			if err != nil && c.closing.Load() {
+				c.setReason(ReasonShutdown)
+			}
 			return n, err
 		}
 	}

@@ -155,7 +155,6 @@ func encodeCursor(seq int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
 }
 
-
 func decodeCursor(c string) (int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
