@@ -29,7 +29,7 @@ type textNode struct {
 type doc struct {
 	tags      []string
 	shingles  map[uint64]int // tag-sequence shingles with their counts
-	structure uint64 // hash of the exact tag sequence
+	structure uint64         // hash of the exact tag sequence
 	texts     []textNode
 }
 
