@@ -133,6 +133,7 @@ type Sensor struct {
 	hub     *Hub
 	log     *slog.Logger
 	now     func() time.Time
+	cache   *sizeCache
 }
 
 var _ sensor.PacketSensor = (*Sensor)(nil)
@@ -166,7 +167,7 @@ func NewSensor(env sensor.Env, cfg Config) (*Sensor, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sensor{cfg: cfg, name: p.Name, protoID: protoIndex(p.Name), handler: h, hub: hub, log: log, now: time.Now}, nil
+	return &Sensor{cfg: cfg, name: p.Name, protoID: protoIndex(p.Name), handler: h, hub: hub, log: log, now: time.Now, cache: newSizeCache(p.Name)}, nil
 }
 
 // Honeypot implements sensor.Sensor.

@@ -133,7 +133,18 @@ func (s *Sensor) respond(p *packet) (r proto.Reply, err error) {
 
 func (s *Sensor) handle(ctx context.Context, env sensor.Env, w packetWriter, p *packet) {
 	now := s.now()
-	reply, err := s.respond(p)
+	var reply proto.Reply
+	var err error
+	if c, ok := s.cache.get(p.data); ok && !s.hub.hasBudget(p.src.Addr(), now) {
+		// Spent budget: nothing will be sent, account the known size.
+		reply.Content, err = c.content, c.err
+		o := Observation{Src: p.src, DstPort: p.dst.Port(), Proto: s.protoID, Bytes: len(p.data), TTL: p.ttl,
+			Content: c.content, Invalid: err != nil && !errors.Is(err, proto.ErrNoAnswer), ReplyWould: c.size}
+		s.account(ctx, env, p, now, o, reply, err)
+		return
+	}
+	reply, err = s.respond(p)
+	s.cache.put(p.data, reply, err)
 	o := Observation{Src: p.src, DstPort: p.dst.Port(), Proto: s.protoID, Bytes: len(p.data), TTL: p.ttl,
 		Content: reply.Content, Invalid: err != nil && !errors.Is(err, proto.ErrNoAnswer), ReplyWould: reply.Size()}
 	for _, pkt := range reply.Packets {
@@ -142,6 +153,11 @@ func (s *Sensor) handle(ctx context.Context, env sensor.Env, w packetWriter, p *
 			o.RepliesSent++
 		}
 	}
+	s.account(ctx, env, p, now, o, reply, err)
+}
+
+// account feeds the detection table and emits what it reports.
+func (s *Sensor) account(ctx context.Context, env sensor.Env, p *packet, now time.Time, o Observation, reply proto.Reply, err error) {
 	out := s.hub.Tracker.Observe(now, o)
 	for _, snap := range out.Ended {
 		s.report(ctx, env, snap)

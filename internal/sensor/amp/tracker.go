@@ -81,6 +81,7 @@ type attackState struct {
 	id         string
 	start      int64
 	lastUpdate int64
+	reported   uint64 // packets at the last report; no update without news
 }
 
 // Snapshot is an entry's state when an event is reported.
@@ -281,7 +282,7 @@ func (t *Tracker) Observe(now time.Time, o Observation) Outcome {
 	out.Sample = e.packets <= t.cfg.SampleFirst || (t.cfg.SampleEvery > 0 && e.packets%t.cfg.SampleEvery == 0)
 	if e.atk == nil && e.packets >= t.cfg.Threshold {
 		t.unlink(0, i)
-		e.atk = &attackState{id: uuid.NewString(), start: e.first, lastUpdate: ns}
+		e.atk = &attackState{id: uuid.NewString(), start: e.first, lastUpdate: ns, reported: e.packets}
 		t.pushFront(1, i)
 		s := t.snapshot(e)
 		s.Kind = "amp.attack.start"
@@ -324,8 +325,8 @@ func (t *Tracker) Sweep(now time.Time) []Snapshot {
 	ns := now.UnixNano()
 	for i := t.lists[1].head; i != none; i = t.at(i).next {
 		e := t.at(i)
-		if ns-e.atk.lastUpdate >= int64(t.cfg.UpdateInterval) {
-			e.atk.lastUpdate = ns
+		if ns-e.atk.lastUpdate >= int64(t.cfg.UpdateInterval) && e.packets != e.atk.reported {
+			e.atk.lastUpdate, e.atk.reported = ns, e.packets
 			s := t.snapshot(e)
 			s.Kind = "amp.attack.update"
 			out = append(out, s)

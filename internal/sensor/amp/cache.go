@@ -1,0 +1,66 @@
+package amp
+
+import (
+	"sync"
+
+	"github.com/kansoku/kansoku/internal/sensor/amp/proto"
+)
+
+// sizeCache remembers, per request, the content and reply size the handler
+// produced, so requests from a source whose budget is spent (the bulk of an
+// attack) are accounted without building replies that will not be sent.
+type sizeCache struct {
+	mu   sync.Mutex
+	skip int // leading bytes that differ per request (transaction ids)
+	m    map[string]cached
+}
+
+type cached struct {
+	content string
+	size    int
+	err     error
+}
+
+const sizeCacheMax = 4096
+
+func newSizeCache(protocol string) *sizeCache {
+	skip := 0
+	switch protocol {
+	case "dns", "netbios", "memcached":
+		skip = 2 // transaction / request id
+	case "portmap":
+		skip = 4 // xid
+	}
+	return &sizeCache{skip: skip, m: map[string]cached{}}
+}
+
+func (c *sizeCache) key(req []byte) (string, bool) {
+	if len(req) < c.skip || len(req) > 512 {
+		return "", false
+	}
+	return string(req[c.skip:]), true
+}
+
+func (c *sizeCache) get(req []byte) (cached, bool) {
+	k, ok := c.key(req)
+	if !ok {
+		return cached{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *sizeCache) put(req []byte, r proto.Reply, err error) {
+	k, ok := c.key(req)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= sizeCacheMax {
+		clear(c.m)
+	}
+	c.m[k] = cached{content: r.Content, size: r.Size(), err: err}
+}
