@@ -25,17 +25,25 @@ type guardDialer struct {
 }
 
 func (g *guardDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	if err := g.permit(address); err != nil {
+		return nil, err
+	}
+	return g.inner.DialContext(ctx, network, address)
+}
+
+// permit is the check every connection attempt passes first.
+func (g *guardDialer) permit(address string) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		g.refused.Add(1)
-		return nil, fmt.Errorf("%w: %q is not an ip:port", ErrNotTarget, address)
+		return fmt.Errorf("%w: %q is not an ip:port", ErrNotTarget, address)
 	}
 	a := ap.Addr().Unmap()
 	if !g.space.Contains(a) || g.exclude.Contains(a) {
 		g.refused.Add(1)
-		return nil, fmt.Errorf("%w: %s", ErrNotTarget, a)
+		return fmt.Errorf("%w: %s", ErrNotTarget, a)
 	}
-	return g.inner.DialContext(ctx, network, address)
+	return nil
 }
 
 // tracker knows which group positions are in flight, so a checkpoint never

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -54,6 +55,7 @@ type runner struct {
 	sink    Sink
 	dialer  *guardDialer
 	specs   []moduleSpec
+	fast    bool // discovery by fastConnect (no custom Dialer to honour)
 	tracker *tracker
 	rules   *Rules
 
@@ -103,6 +105,7 @@ func Run(ctx context.Context, cfg Config, sink Sink, logger *slog.Logger) (Stats
 		cfg: cfg, log: logger, sink: sink, specs: specs,
 		dialer:  &guardDialer{inner: inner, space: space, exclude: NewPrefixSet(exclude)},
 		tracker: newTracker(pos),
+		fast:    cfg.Dialer == nil && haveFastConnect,
 		rules:   DefaultRules(),
 	}
 	logger.Info("scan start", "space", space.Size(), "rate", cfg.Rate, "position", pos, "modules", len(specs))
@@ -257,11 +260,8 @@ func (r *runner) probe(ctx context.Context, j job) {
 	}
 	var hr *HostResult
 	if j.port.Transport == "tcp" {
-		conn, err := r.connect(ctx, j)
+		open, err := r.connect(ctx, j)
 		if ctx.Err() != nil {
-			if conn != nil {
-				conn.Close()
-			}
 			return
 		}
 		if err != nil {
@@ -276,7 +276,7 @@ func (r *runner) probe(ctx context.Context, j job) {
 			r.tracker.done(j.pos)
 			return
 		}
-		conn.Close()
+		_ = open
 		r.open.Add(1)
 		hr = r.grab(ctx, j)
 	} else {
@@ -301,23 +301,44 @@ func (r *runner) probe(ctx context.Context, j job) {
 	r.tracker.done(j.pos)
 }
 
-// connect is the discovery probe. A timeout is retried (Config.Retries
-// times) since a lost SYN is not proof of a filtered port; a refusal is.
-func (r *runner) connect(ctx context.Context, j job) (net.Conn, error) {
-	addr := netip.AddrPortFrom(j.addr, j.port.Port).String()
+// connect is the discovery probe; a nil error means the port is open. A
+// timeout is retried (Config.Retries times) since a lost SYN is not proof
+// of a filtered port; a refusal is.
+func (r *runner) connect(ctx context.Context, j job) (bool, error) {
+	ap := netip.AddrPortFrom(j.addr, j.port.Port)
+	addr := ap.String()
+	if r.fast {
+		if err := r.dialer.permit(addr); err != nil {
+			return false, err
+		}
+		switch fastConnect(ap) {
+		case connectOpen:
+			r.probes.Add(1)
+			return true, nil
+		case connectClosed:
+			r.probes.Add(1)
+			return false, errRefused
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		r.probes.Add(1)
 		dctx, cancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout)
 		conn, err := r.dialer.DialContext(dctx, "tcp", addr)
 		cancel()
-		if err == nil || attempt >= r.cfg.Retries || ctx.Err() != nil {
-			return conn, err
+		if err == nil {
+			conn.Close()
+			return true, nil
+		}
+		if attempt >= r.cfg.Retries || ctx.Err() != nil {
+			return false, err
 		}
 		if st := StatusFromError(err); st != StatusConnectionTimeout && st != StatusIOTimeout {
-			return conn, err
+			return false, err
 		}
 	}
 }
+
+var errRefused = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 
 func anySuccess(hr *HostResult) bool {
 	for _, d := range hr.Data {
