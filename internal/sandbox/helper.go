@@ -337,10 +337,21 @@ func enterRoot(c *helperConfig) error {
 			return fmt.Errorf("bind %s: %w", m.Dst, err)
 		}
 	}
+	old := filepath.Join(root, ".oldroot")
+	os.MkdirAll(old, 0o700)
+	os.MkdirAll(filepath.Join(root, "proc"), 0o555)
+	os.MkdirAll(filepath.Join(root, "dev"), 0o755)
 	for _, p := range c.ReadOnly {
 		dst := filepath.Join(root, p)
-		if err := syscall.Mount(dst, dst, "", syscall.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind ro %s: %w", p, err)
+		if fi, err := os.Stat(dst); err != nil || !fi.IsDir() {
+			continue
+		}
+		// the root is a bind mount already; binding it again would hide
+		// the volatile mounts below it
+		if p != "/" {
+			if err := syscall.Mount(dst, dst, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+				return fmt.Errorf("bind ro %s: %w", p, err)
+			}
 		}
 		if err := syscall.Mount("", dst, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
 			return fmt.Errorf("remount ro %s: %w", p, err)
@@ -357,8 +368,6 @@ func enterRoot(c *helperConfig) error {
 	if err := setupDev(filepath.Join(root, "dev")); err != nil {
 		return err
 	}
-	old := filepath.Join(root, ".oldroot")
-	os.MkdirAll(old, 0o700)
 	if err := syscall.PivotRoot(root, old); err != nil {
 		return fmt.Errorf("pivot_root: %w", err)
 	}
@@ -368,7 +377,7 @@ func enterRoot(c *helperConfig) error {
 	if err := syscall.Unmount("/.oldroot", syscall.MNT_DETACH); err != nil {
 		return fmt.Errorf("detach old root: %w", err)
 	}
-	os.Remove("/.oldroot")
+	syscall.Rmdir("/.oldroot") // fails quietly on a read-only root
 	return nil
 }
 
