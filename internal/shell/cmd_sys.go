@@ -1,0 +1,626 @@
+package shell
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var sysApplets = map[string]cmdFunc{
+	"ps": cmdPs, "kill": cmdKill, "killall": cmdKillall, "uname": cmdUname, "nproc": cmdNproc,
+	"free": cmdFree, "df": cmdDf, "mount": cmdMount, "ifconfig": cmdIfconfig, "which": cmdWhich,
+	"id": cmdId, "whoami": cmdWhoami, "reboot": cmdReboot, "halt": cmdReboot, "poweroff": cmdReboot,
+	"iptables": cmdTrue, "passwd": cmdPasswd, "nvram": cmdNvram, "sleep": cmdSleep, "usleep": cmdSleep,
+	"hostname": cmdHostname, "uptime": cmdUptime, "date": cmdDate, "env": cmdEnv, "true": cmdTrue,
+	"false": cmdFalse, "pidof": cmdPidof, "umount": cmdTrue, "sysctl": cmdTrue, "clear": cmdClear,
+	"dmesg": cmdTrue, "chpasswd": cmdTrue, "crontab": cmdTrue, "nohup": cmdNohup, "ulimit": cmdUlimit,
+}
+
+var versionRE = regexp.MustCompile(`v1\.([0-9]+)`)
+
+// bbMinor is the BusyBox 1.x minor version of the profile (output formats
+// changed over the years).
+func (s *Shell) bbMinor() int {
+	m := versionRE.FindStringSubmatch(s.prof.BusyBox.Banner)
+	if m == nil {
+		return 30
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func cmdBusybox(s *Shell, c *call) int {
+	args := c.args[1:]
+	if len(args) == 0 || args[0] == "--help" {
+		fmt.Fprint(c.out, s.busyboxHelp())
+		if len(args) == 0 {
+			return 0
+		}
+		return 0
+	}
+	if args[0] == "--list" || args[0] == "--list-full" {
+		names := append([]string(nil), s.prof.BusyBox.Applets...)
+		sort.Strings(names)
+		for _, a := range names {
+			if args[0] == "--list-full" {
+				d := appletDirs[a]
+				if d == "" {
+					d = "/bin"
+				}
+				a = strings.TrimPrefix(d, "/") + "/" + a
+			}
+			fmt.Fprintln(c.out, a)
+		}
+		return 0
+	}
+	c.args = args
+	return s.runApplet(c, args[0])
+}
+
+func (s *Shell) busyboxHelp() string {
+	var b strings.Builder
+	b.WriteString(s.prof.BusyBox.Banner + "\n")
+	if s.bbMinor() >= 26 {
+		b.WriteString("BusyBox is copyrighted by many authors between 1998-2015.\nLicensed under GPLv2. See source distribution for detailed\ncopyright notices.\n\nUsage: busybox [function [arguments]...]\n   or: busybox --list[-full]\n   or: busybox --install [-s] [DIR]\n   or: function [arguments]...\n\n\tBusyBox is a multi-call binary that combines many common Unix\n\tutilities into a single executable.  The shell in this build\n\tis configured to run built-in utilities without $PATH search.\n\tYou don't need to install a link to busybox for each utility.\n\tTo run external program, use full path (/sbin/ip instead of ip).\n\nCurrently defined functions:\n")
+	} else {
+		b.WriteString("Copyright (C) 1998-2011 Erik Andersen, Rob Landley, Denys Vlasenko\nand others. Licensed under GPLv2.\nSee source distribution for full notice.\n\nUsage: busybox [function] [arguments]...\n   or: busybox --list[-full]\n   or: function [arguments]...\n\n\tBusyBox is a multi-call binary that combines many common Unix\n\tutilities into a single executable.  Most people will create a\n\tlink to busybox for each function they wish to use and BusyBox\n\twill act like whatever it was invoked as.\n\nCurrently defined functions:\n")
+	}
+	b.WriteString(appletColumns(s.prof.BusyBox.Applets, 80))
+	return b.String()
+}
+
+// appletColumns formats the applet list like BusyBox: tab-indented,
+// comma-separated, wrapped before the output width.
+func appletColumns(list []string, width int) string {
+	names := append([]string(nil), list...)
+	sort.Strings(names)
+	var b strings.Builder
+	col := 0
+	for _, a := range names {
+		l := len(a) + 2
+		if col >= width-l {
+			b.WriteString(",\n")
+			col = 0
+		}
+		if col == 0 {
+			col = 6
+			b.WriteString("\t")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(a)
+		col += l
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+type psEntry struct {
+	pid                  int
+	user, vsz, stat, cmd string
+}
+
+func (s *Shell) processes() []psEntry {
+	var out []psEntry
+	for _, p := range s.dev.Processes {
+		if s.killed[p.PID] {
+			continue
+		}
+		out = append(out, psEntry{p.PID, p.User, p.VSZ, p.Stat, p.Command})
+	}
+	user := s.cfg.Username
+	out = append(out, psEntry{s.pid, user, "1460", "S", "-sh"})
+	return out
+}
+
+func cmdPs(s *Shell, c *call) int {
+	fmt.Fprintln(c.out, "  PID USER       VSZ STAT COMMAND")
+	ps := s.processes()
+	ps = append(ps, psEntry{s.newPID(), s.cfg.Username, "1456", "R", strings.Join(c.args, " ")})
+	for _, p := range ps {
+		fmt.Fprintf(c.out, "%5d %-8.8s %5s %-4.4s %s\n", p.pid, p.user, p.vsz, p.stat, p.cmd)
+	}
+	return 0
+}
+
+func cmdKill(s *Shell, c *call) int {
+	builtin := c.args[0] == "kill"
+	args := c.args[1:]
+	if len(args) > 0 && args[0] == "-l" {
+		sigs := []string{"HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM"}
+		for i, n := range sigs {
+			fmt.Fprintf(c.out, "%2d) %s\n", i+1, n)
+		}
+		return 0
+	}
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		if args[0] == "-s" && len(args) > 1 {
+			args = args[1:]
+		}
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		bbErr(c, builtin, "you need to specify whom to kill")
+		return 1
+	}
+	st := 0
+	for _, a := range args {
+		pid, err := strconv.Atoi(a)
+		if err != nil {
+			bbErr(c, builtin, "invalid number '%s'", a)
+			st = 1
+			continue
+		}
+		switch {
+		case pid == s.pid:
+			c.fr.exit, c.fr.exitCode = true, 137
+			s.exited = true
+		case s.knownPID(pid):
+			if pid == 1 {
+				continue // init ignores signals it does not handle
+			}
+			s.killed[pid] = true
+			s.fs.remove("/proc/" + a)
+		default:
+			bbErr(c, builtin, "can't kill pid %d: No such process", pid)
+			st = 1
+		}
+	}
+	return st
+}
+
+func (s *Shell) knownPID(pid int) bool {
+	for _, p := range s.dev.Processes {
+		if p.PID == pid && !s.killed[pid] {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdKillall(s *Shell, c *call) int {
+	_, args := flags(c.args[1:], "s")
+	if len(args) == 0 {
+		return s.usage(c, "killall")
+	}
+	st := 0
+	for _, name := range args {
+		n := 0
+		for _, p := range s.dev.Processes {
+			f := strings.Fields(p.Command)
+			if len(f) > 0 && (f[0] == name || strings.HasSuffix(f[0], "/"+name)) && !s.killed[p.PID] && p.PID != 1 {
+				s.killed[p.PID] = true
+				n++
+			}
+		}
+		if n == 0 {
+			c.errf("%s: no process killed", name)
+			st = 1
+		}
+	}
+	return st
+}
+
+func cmdPidof(s *Shell, c *call) int {
+	var pids []string
+	for _, name := range c.args[1:] {
+		for _, p := range s.processes() {
+			f := strings.Fields(p.cmd)
+			if len(f) > 0 && (f[0] == name || strings.HasSuffix(f[0], "/"+name)) {
+				pids = append(pids, strconv.Itoa(p.pid))
+			}
+		}
+	}
+	if len(pids) == 0 {
+		return 1
+	}
+	fmt.Fprintln(c.out, strings.Join(pids, " "))
+	return 0
+}
+
+func cmdUname(s *Shell, c *call) int {
+	set, _ := flags(c.args[1:], "")
+	u := s.prof.Uname
+	fields := []struct {
+		f byte
+		v string
+	}{{'s', u.Sysname}, {'n', s.dev.Hostname}, {'r', u.Release}, {'v', u.Version}, {'m', u.Machine}, {'o', u.OS}}
+	var out []string
+	for _, f := range fields {
+		if has(set, f.f) || has(set, 'a') && (f.f != 'o' || true) {
+			out = append(out, f.v)
+		}
+	}
+	if has(set, 'p') && !has(set, 'a') {
+		out = append(out, "unknown")
+	}
+	if len(out) == 0 {
+		out = []string{u.Sysname}
+	}
+	fmt.Fprintln(c.out, strings.Join(out, " "))
+	return 0
+}
+
+func (s *Shell) ncpu() int {
+	n := strings.Count(s.prof.CPUInfo, "processor\t")
+	if n == 0 {
+		n = 1
+	}
+	return n
+}
+
+func cmdNproc(s *Shell, c *call) int {
+	fmt.Fprintln(c.out, s.ncpu())
+	return 0
+}
+
+func cmdFree(s *Shell, c *call) int {
+	set, _ := flags(c.args[1:], "")
+	m := s.prof.Memory
+	// free memory wanders a little between calls, as it does on a device
+	free := m.FreeKB - s.rnd.Intn(max(m.FreeKB/50, 1))
+	div := 1
+	if has(set, 'm') {
+		div = 1024
+	}
+	f := func(v int) int { return v / div }
+	if s.bbMinor() >= 26 {
+		fmt.Fprintln(c.out, "              total        used        free      shared  buff/cache   available")
+		used := m.TotalKB - free - m.BuffersKB - m.CachedKB
+		fmt.Fprintf(c.out, "Mem:   %12d%12d%12d%12d%12d%12d\n", f(m.TotalKB), f(used), f(free), f(m.SharedKB), f(m.BuffersKB+m.CachedKB), f(free+m.CachedKB))
+		fmt.Fprintf(c.out, "Swap:  %12d%12d%12d\n", f(m.SwapKB), 0, f(m.SwapKB))
+		return 0
+	}
+	fmt.Fprintln(c.out, "             total       used       free     shared    buffers     cached")
+	used := m.TotalKB - free
+	fmt.Fprintf(c.out, "Mem:  %11d%11d%11d%11d%11d%11d\n", f(m.TotalKB), f(used), f(free), f(m.SharedKB), f(m.BuffersKB), f(m.CachedKB))
+	fmt.Fprintf(c.out, "-/+ buffers/cache:%11d%11d\n", f(used-m.BuffersKB-m.CachedKB), f(free+m.BuffersKB+m.CachedKB))
+	fmt.Fprintf(c.out, "Swap: %11d%11d%11d\n", f(m.SwapKB), 0, f(m.SwapKB))
+	return 0
+}
+
+func cmdDf(s *Shell, c *call) int {
+	set, _ := flags(c.args[1:], "")
+	if has(set, 'h') {
+		fmt.Fprintln(c.out, "Filesystem                Size      Used Available Use% Mounted on")
+	} else {
+		fmt.Fprintln(c.out, "Filesystem           1K-blocks      Used Available Use% Mounted on")
+	}
+	for _, d := range s.prof.Disks {
+		used := d.UsedKB
+		if d.Mount == "/tmp" || d.Mount == "/var" {
+			used += int(s.fs.used / 1024)
+		}
+		avail := max(d.SizeKB-used, 0)
+		pct := 0
+		if d.SizeKB > 0 {
+			pct = (used*100 + d.SizeKB - 1) / d.SizeKB
+		}
+		name := d.Filesystem
+		if len(name) > 20 {
+			fmt.Fprintln(c.out, name)
+			name = ""
+		}
+		if has(set, 'h') {
+			fmt.Fprintf(c.out, "%-20s %9s %9s %9s %3d%% %s\n", name, human(d.SizeKB), human(used), human(avail), pct, d.Mount)
+		} else {
+			fmt.Fprintf(c.out, "%-20s %9d %9d %9d %3d%% %s\n", name, d.SizeKB, used, avail, pct, d.Mount)
+		}
+	}
+	return 0
+}
+
+func human(kb int) string {
+	v := float64(kb)
+	for _, u := range []string{"K", "M", "G", "T"} {
+		if v < 1024 {
+			if u == "K" {
+				return fmt.Sprintf("%.0f%s", v, u)
+			}
+			return fmt.Sprintf("%.1f%s", v, u)
+		}
+		v /= 1024
+	}
+	return fmt.Sprintf("%.1fP", v)
+}
+
+func cmdMount(s *Shell, c *call) int {
+	if len(c.args) > 1 {
+		c.errf("permission denied (are you root?)")
+		if s.isRootUID() {
+			return 0
+		}
+		return 1
+	}
+	for _, line := range strings.Split(s.prof.Mounts, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		fmt.Fprintf(c.out, "%s on %s type %s (%s)\n", f[0], f[1], f[2], f[3])
+	}
+	return 0
+}
+
+func cmdIfconfig(s *Shell, c *call) int {
+	_, args := flags(c.args[1:], "")
+	up := s.dev.Uptime(s.now())
+	shown := 0
+	for _, n := range s.dev.Interfaces {
+		if len(args) > 0 && args[0] != n.Name {
+			continue
+		}
+		if len(args) > 1 {
+			return 0 // configuring: accepted
+		}
+		shown++
+		var b strings.Builder
+		if n.MAC == nil {
+			fmt.Fprintf(&b, "%-10sLink encap:Local Loopback  \n", n.Name)
+		} else {
+			fmt.Fprintf(&b, "%-10sLink encap:Ethernet  HWaddr %s  \n", n.Name, strings.ToUpper(n.MAC.String()))
+		}
+		if n.Addr.IsValid() {
+			mask := netip.PrefixFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), n.Addr.Bits()).Masked().Addr()
+			if n.MAC == nil {
+				fmt.Fprintf(&b, "          inet addr:%s  Mask:%s\n", n.Addr.Addr(), mask)
+			} else {
+				a := n.Addr.Addr().As4()
+				m := mask.As4()
+				var bc [4]byte
+				for i := range bc {
+					bc[i] = a[i] | ^m[i]
+				}
+				fmt.Fprintf(&b, "          inet addr:%s  Bcast:%s  Mask:%s\n", n.Addr.Addr(), netip.AddrFrom4(bc), mask)
+			}
+		}
+		flags := "UP BROADCAST RUNNING MULTICAST"
+		if n.MAC == nil {
+			flags = "UP LOOPBACK RUNNING"
+		}
+		fmt.Fprintf(&b, "          %s  MTU:%d  Metric:1\n", flags, n.MTU)
+		// counters grow with uptime at a per-interface rate
+		rate := int64(40 + int(n.Name[0])%50)
+		if n.MAC != nil {
+			rate = int64(n.MAC[5])%200 + 120
+		}
+		if !n.Addr.IsValid() && n.MAC != nil {
+			rate /= 4
+		}
+		secs := int64(up.Seconds())
+		rxp, txp := secs*rate/60, secs*rate/75
+		rxb, txb := rxp*412, txp*236
+		fmt.Fprintf(&b, "          RX packets:%d errors:0 dropped:0 overruns:0 frame:0\n", rxp)
+		fmt.Fprintf(&b, "          TX packets:%d errors:0 dropped:0 overruns:0 carrier:0\n", txp)
+		q := 1000
+		if n.MAC == nil {
+			q = 0
+		}
+		fmt.Fprintf(&b, "          collisions:0 txqueuelen:%d \n", q)
+		fmt.Fprintf(&b, "          RX bytes:%d (%s)  TX bytes:%d (%s)\n\n", rxb, ifBytes(rxb), txb, ifBytes(txb))
+		fmt.Fprint(c.out, b.String())
+	}
+	if len(args) > 0 && shown == 0 {
+		c.errf("%s: error fetching interface information: Device not found", args[0])
+		return 1
+	}
+	return 0
+}
+
+func ifBytes(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v := float64(n)
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+func cmdWhich(s *Shell, c *call) int {
+	st := 0
+	for _, a := range c.args[1:] {
+		var p string
+		if strings.Contains(a, "/") {
+			if _, n, err := s.fs.lookup(s.cwd, a, true); err == nil && n.mode&0o111 != 0 && !n.isDir() {
+				p = a
+			}
+		} else {
+			p = s.lookPath(a)
+		}
+		if p == "" {
+			st = 1
+			continue
+		}
+		fmt.Fprintln(c.out, p)
+	}
+	return st
+}
+
+// userIDs returns uid, gid and home of a user from the VFS /etc/passwd.
+func (s *Shell) userIDs(user string) (int, int, string) {
+	_, n, err := s.fs.lookup("/", "/etc/passwd", true)
+	if err == nil {
+		for _, line := range strings.Split(string(n.content()), "\n") {
+			f := strings.Split(line, ":")
+			if len(f) >= 6 && f[0] == user {
+				uid, _ := strconv.Atoi(f[2])
+				gid, _ := strconv.Atoi(f[3])
+				return uid, gid, f[5]
+			}
+		}
+	}
+	if user == "root" {
+		return 0, 0, "/root"
+	}
+	return 0, 0, "/" // an account the honeypot accepted that the device lacks
+}
+
+func (s *Shell) userHome(user string) (string, bool) {
+	_, n, err := s.fs.lookup("/", "/etc/passwd", true)
+	if err != nil {
+		return "", false
+	}
+	for _, line := range strings.Split(string(n.content()), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 6 && f[0] == user {
+			return f[5], true
+		}
+	}
+	return "", false
+}
+
+func (s *Shell) groupName(gid int) string {
+	_, n, err := s.fs.lookup("/", "/etc/group", true)
+	if err == nil {
+		for _, line := range strings.Split(string(n.content()), "\n") {
+			f := strings.Split(line, ":")
+			if len(f) >= 3 && f[2] == strconv.Itoa(gid) {
+				return f[0]
+			}
+		}
+	}
+	if gid == 0 {
+		return "root"
+	}
+	return strconv.Itoa(gid)
+}
+
+func cmdId(s *Shell, c *call) int {
+	uid, gid, _ := s.userIDs(s.cfg.Username)
+	set, _ := flags(c.args[1:], "")
+	switch {
+	case has(set, 'u') && has(set, 'n'):
+		fmt.Fprintln(c.out, s.cfg.Username)
+	case has(set, 'u'):
+		fmt.Fprintln(c.out, uid)
+	case has(set, 'g'):
+		fmt.Fprintln(c.out, gid)
+	default:
+		fmt.Fprintf(c.out, "uid=%d(%s) gid=%d(%s)\n", uid, s.cfg.Username, gid, s.groupName(gid))
+	}
+	return 0
+}
+
+func cmdWhoami(s *Shell, c *call) int {
+	fmt.Fprintln(c.out, s.cfg.Username)
+	return 0
+}
+
+func cmdReboot(s *Shell, c *call) int {
+	// the device goes down: the session ends
+	c.fr.exit, c.fr.exitCode = true, 0
+	s.exited = true
+	return 0
+}
+
+func cmdPasswd(s *Shell, c *call) int {
+	user := s.cfg.Username
+	if len(c.args) > 1 && !strings.HasPrefix(c.args[len(c.args)-1], "-") {
+		user = c.args[len(c.args)-1]
+	}
+	fmt.Fprintf(c.out, "Changing password for %s\n", user)
+	fmt.Fprint(c.out, "New password: ")
+	p1, ok1 := c.in.readLine()
+	fmt.Fprint(c.out, "\nRetype password: ")
+	p2, ok2 := c.in.readLine()
+	fmt.Fprintln(c.out)
+	if !ok1 || !ok2 || p1 != p2 || p1 == "" {
+		fmt.Fprintf(c.out, "passwd: password for %s is unchanged\n", user)
+		return 1
+	}
+	fmt.Fprintf(c.out, "passwd: password for %s changed by %s\n", user, s.cfg.Username)
+	return 0
+}
+
+func cmdNvram(s *Shell, c *call) int {
+	if len(c.args) > 1 {
+		switch c.args[1] {
+		case "get":
+			fmt.Fprintln(c.out)
+		case "show":
+			fmt.Fprintf(c.out, "lan_ipaddr=192.168.1.1\nlan_netmask=255.255.255.0\nhttp_username=admin\nsize: 3184 bytes (62352 left)\n")
+		}
+	}
+	return 0
+}
+
+// cmdSleep returns at once: a honeypot session gains nothing from idling
+// and limits must hold however long the loop.
+func cmdSleep(s *Shell, c *call) int {
+	if len(c.args) < 2 {
+		return s.usage(c, c.args[0])
+	}
+	if _, err := strconv.ParseFloat(strings.TrimRight(c.args[1], "smhd"), 64); err != nil {
+		c.errf("invalid number '%s'", c.args[1])
+		return 1
+	}
+	return 0
+}
+
+func cmdHostname(s *Shell, c *call) int {
+	if len(c.args) > 1 && !strings.HasPrefix(c.args[1], "-") {
+		return 0
+	}
+	fmt.Fprintln(c.out, s.dev.Hostname)
+	return 0
+}
+
+func cmdUptime(s *Shell, c *call) int {
+	now := s.now()
+	up := s.dev.Uptime(now)
+	days := int(up.Hours()) / 24
+	h, m := int(up.Hours())%24, int(up.Minutes())%60
+	var ups string
+	if days > 0 {
+		ups = fmt.Sprintf("%d day%s, ", days, map[bool]string{true: "s", false: ""}[days != 1])
+	}
+	if h > 0 {
+		ups += fmt.Sprintf("%2d:%02d", h, m)
+	} else {
+		ups += fmt.Sprintf("%d min", m)
+	}
+	fmt.Fprintf(c.out, " %s up %s,  load average: 0.%02d, 0.%02d, 0.%02d\n", now.Format("15:04:05"), ups, s.rnd.Intn(50), s.rnd.Intn(40)+5, s.rnd.Intn(30)+5)
+	return 0
+}
+
+func cmdDate(s *Shell, c *call) int {
+	fmt.Fprintln(c.out, s.now().UTC().Format("Mon Jan _2 15:04:05 MST 2006"))
+	return 0
+}
+
+func cmdEnv(s *Shell, c *call) int {
+	if len(c.args) > 1 {
+		return s.dispatch(c.ctx, c.fr, c.args[1:], c.stdio)
+	}
+	var names []string
+	for k := range s.exported {
+		if _, ok := s.vars[k]; ok {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(c.out, "%s=%s\n", k, s.vars[k])
+	}
+	return 0
+}
+
+func cmdClear(s *Shell, c *call) int {
+	fmt.Fprint(c.out, "\x1b[H\x1b[J")
+	return 0
+}
+
+func cmdNohup(s *Shell, c *call) int {
+	if len(c.args) < 2 {
+		return s.usage(c, "nohup")
+	}
+	return s.dispatch(c.ctx, c.fr, c.args[1:], c.stdio)
+}
+
+var _ = time.Second

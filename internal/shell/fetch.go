@@ -1,0 +1,523 @@
+package shell
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// FetchReason says why a download failed, so the tool can print the text
+// the device's BusyBox prints.
+type FetchReason int
+
+const (
+	FetchFailed     FetchReason = iota // anything else: printed as a timeout
+	FetchRefused                       // connection refused (also: address not allowed)
+	FetchNoHost                        // name does not resolve
+	FetchHTTPStatus                    // the server answered with an error status
+	FetchNotFound                      // tftp/ftp: no such file
+)
+
+// FetchError may be returned by Hooks.Fetch to choose the error message.
+type FetchError struct {
+	Reason FetchReason
+	// Status is the HTTP status line ("HTTP/1.1 404 Not Found") or the
+	// server's FTP/TFTP reply for FetchHTTPStatus and FetchNotFound.
+	Status string
+	Err    error
+}
+
+func (e *FetchError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("fetch: %v", e.Err)
+	}
+	return fmt.Sprintf("fetch failed (reason %d) %s", e.Reason, e.Status)
+}
+
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// Resolver is an optional capability of Hooks: the address wget prints in
+// "Connecting to host (addr:port)". Without it a host name is shown as is.
+type Resolver interface {
+	LookupHost(ctx context.Context, host string) (string, error)
+}
+
+func fetchReason(err error) (FetchReason, string) {
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		return fe.Reason, fe.Status
+	}
+	return FetchFailed, ""
+}
+
+// fetch calls the hook and records the URL of what came back.
+func (s *Shell) fetch(ctx context.Context, tool, u string) ([]byte, error) {
+	if s.cfg.Hooks == nil {
+		return nil, &FetchError{Reason: FetchRefused}
+	}
+	body, err := s.cfg.Hooks.Fetch(ctx, tool, u)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > s.lim.MaxFileBytes {
+		body = body[:s.lim.MaxFileBytes]
+	}
+	sum := sha256.Sum256(body)
+	k := hex.EncodeToString(sum[:])
+	if _, ok := s.fetched[k]; !ok {
+		s.fetched[k] = u
+	}
+	return body, nil
+}
+
+func (s *Shell) hostAddr(ctx context.Context, host string) string {
+	if _, err := netipParse(host); err == nil {
+		return host
+	}
+	if r, ok := s.cfg.Hooks.(Resolver); ok {
+		if a, err := r.LookupHost(ctx, host); err == nil {
+			return a
+		}
+	}
+	return host
+}
+
+func netipParse(h string) (net.IP, error) {
+	ip := net.ParseIP(h)
+	if ip == nil {
+		return nil, errors.New("not an address")
+	}
+	return ip, nil
+}
+
+// storeDownload writes body to name in the VFS and marks it as fetched
+// from u.
+func (s *Shell) storeDownload(name string, body []byte, u string) error {
+	_, n, err := s.fs.create(s.cwd, name, false)
+	if err != nil {
+		return err
+	}
+	if n.dev != devNone || n.proc {
+		return s.fs.write(n, body)
+	}
+	if err := s.fs.setData(n, body); err != nil {
+		return err
+	}
+	n.url = u
+	n.cmds = nil
+	n.ncmds = 0
+	n.sampled = ""
+	return nil
+}
+
+func splitHostPort(u *url.URL, def string) (string, string) {
+	h, p := u.Hostname(), u.Port()
+	if p == "" {
+		p = def
+	}
+	return h, p
+}
+
+// progressSize renders BusyBox's 5-character transfer size.
+func progressSize(n int64) string {
+	if n < 100000 {
+		return fmt.Sprintf("%5d", n)
+	}
+	units := "kMGTPEZY"
+	v := n
+	i := -1
+	var rem int64
+	for v >= 10000 || i < 0 {
+		rem = v % 1024
+		v /= 1024
+		i++
+		if v < 10000 {
+			break
+		}
+	}
+	if v < 100 {
+		return fmt.Sprintf("%2d.%d%c", v, rem*10/1024, units[i])
+	}
+	return fmt.Sprintf("%4d%c", v, units[i])
+}
+
+func (s *Shell) wgetProgress(name string, n int64) string {
+	if len(name) > 20 {
+		name = name[:20]
+	}
+	if s.bbMinor() >= 25 {
+		return fmt.Sprintf("%-20s 100%% |%s| %s  0:00:00 ETA\n", name, strings.Repeat("*", 32), progressSize(n))
+	}
+	return fmt.Sprintf("%-20s 100%% |%s| %s  0:00:00 ETA\n", name, strings.Repeat("*", 31), progressSize(n))
+}
+
+func cmdWget(s *Shell, c *call) int {
+	args := c.args[1:]
+	out, quiet, dir := "", false, ""
+	var urls []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-O" || a == "--output-document":
+			if i+1 < len(args) {
+				out = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(a, "-O"):
+			out = a[2:]
+		case a == "-q" || a == "--quiet":
+			quiet = true
+		case a == "-P":
+			if i+1 < len(args) {
+				dir = args[i+1]
+				i++
+			}
+		case a == "-U" || a == "-o" || a == "--header" || a == "-Y" || a == "--post-data" || a == "-T" || a == "-t":
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			urls = append(urls, a)
+		}
+	}
+	if len(urls) == 0 {
+		return s.usage(c, "wget")
+	}
+	st := 0
+	for _, raw := range urls {
+		if !strings.Contains(raw, "://") {
+			raw = "http://" + raw
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ftp") {
+			c.errf("not an http or ftp url: %s", raw)
+			st = 1
+			continue
+		}
+		def := map[string]string{"http": "80", "https": "443", "ftp": "21"}[u.Scheme]
+		host, port := splitHostPort(u, def)
+		addr := s.hostAddr(c.ctx, host)
+		if !quiet {
+			fmt.Fprintf(c.err, "Connecting to %s (%s)\n", u.Host, net.JoinHostPort(addr, port))
+		}
+		body, err := s.fetch(c.ctx, "wget", u.String())
+		if err != nil {
+			reason, status := fetchReason(err)
+			switch reason {
+			case FetchRefused:
+				c.errf("can't connect to remote host (%s): Connection refused", addr)
+			case FetchNoHost:
+				c.errf("bad address '%s'", host)
+			case FetchHTTPStatus, FetchNotFound:
+				if status == "" {
+					status = "HTTP/1.1 404 Not Found"
+				}
+				c.errf("server returned error: %s", status)
+			default:
+				c.errf("download timed out")
+			}
+			st = 1
+			continue
+		}
+		name := out
+		if name == "" {
+			name = path.Base(u.Path)
+			if name == "/" || name == "." || name == "" {
+				name = "index.html"
+			}
+			if dir != "" {
+				name = path.Join(dir, name)
+			}
+		}
+		if name == "-" {
+			if !quiet && s.bbMinor() >= 25 {
+				fmt.Fprintln(c.err, "writing to stdout")
+			}
+			c.out.Write(body)
+			if !quiet {
+				fmt.Fprint(c.err, s.wgetProgress("-", int64(len(body))))
+				if s.bbMinor() >= 25 {
+					fmt.Fprintln(c.err, "written to stdout")
+				}
+			}
+			continue
+		}
+		if !quiet && s.bbMinor() >= 25 {
+			fmt.Fprintf(c.err, "saving to '%s'\n", name)
+		}
+		s.curLine = s.curLineOr()
+		if err := s.storeDownload(name, body, u.String()); err != nil {
+			if err == errNoEnt || err == errNotDir {
+				c.errf("can't open '%s': %s", name, err)
+			} else {
+				c.errf("write error: %s", err)
+			}
+			st = 1
+			continue
+		}
+		if !quiet {
+			fmt.Fprint(c.err, s.wgetProgress(path.Base(name), int64(len(body))))
+			if s.bbMinor() >= 25 {
+				fmt.Fprintf(c.err, "'%s' saved\n", name)
+			}
+		}
+	}
+	return st
+}
+
+func (s *Shell) curLineOr() string { return s.curLine }
+
+func cmdCurl(s *Shell, c *call) int {
+	args := c.args[1:]
+	out, remoteName, silent := "", false, false
+	var urls []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-o" || a == "--output":
+			if i+1 < len(args) {
+				out = args[i+1]
+				i++
+			}
+		case a == "-O" || a == "--remote-name":
+			remoteName = true
+		case a == "-A" || a == "-H" || a == "-d" || a == "-X" || a == "-m" || a == "-u" || a == "-e" || a == "--connect-timeout" || a == "--max-time":
+			i++
+		case strings.HasPrefix(a, "-") && len(a) > 1 && !strings.HasPrefix(a, "--"):
+			silent = silent || strings.ContainsAny(a, "s")
+			remoteName = remoteName || strings.Contains(a, "O")
+			if strings.HasSuffix(a, "o") && i+1 < len(args) {
+				out = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(a, "--"):
+			silent = silent || a == "--silent"
+		default:
+			urls = append(urls, a)
+		}
+	}
+	if len(urls) == 0 {
+		fmt.Fprintln(c.err, "curl: try 'curl --help' or 'curl --manual' for more information")
+		return 2
+	}
+	st := 0
+	for _, raw := range urls {
+		if !strings.Contains(raw, "://") {
+			raw = "http://" + raw
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			fmt.Fprintf(c.err, "curl: (3) URL using bad/illegal format or missing URL\n")
+			st = 3
+			continue
+		}
+		host, port := splitHostPort(u, map[string]string{"https": "443", "ftp": "21"}[u.Scheme])
+		if port == "" {
+			port = "80"
+		}
+		toFile := out != "" || remoteName
+		body, err := s.fetch(c.ctx, "curl", u.String())
+		if err != nil {
+			reason, status := fetchReason(err)
+			if !silent || true {
+				switch reason {
+				case FetchRefused:
+					fmt.Fprintf(c.err, "curl: (7) Failed to connect to %s port %s: Connection refused\n", host, port)
+					st = 7
+				case FetchNoHost:
+					fmt.Fprintf(c.err, "curl: (6) Could not resolve host: %s\n", host)
+					st = 6
+				case FetchHTTPStatus, FetchNotFound:
+					// without -f curl saves the error page; the fetcher gave none
+					_ = status
+					st = 0
+				default:
+					fmt.Fprintf(c.err, "curl: (28) Connection timed out after 30001 milliseconds\n")
+					st = 28
+				}
+			}
+			if silent {
+				// -s hides the progress meter, not errors unless -S is absent
+			}
+			continue
+		}
+		if !toFile {
+			c.out.Write(body)
+			continue
+		}
+		name := out
+		if name == "" {
+			name = path.Base(u.Path)
+			if name == "/" || name == "." {
+				fmt.Fprintln(c.err, "curl: Remote file name has no length!")
+				st = 23
+				continue
+			}
+		}
+		if !silent {
+			n := len(body)
+			fmt.Fprintf(c.err, "  %% Total    %% Received %% Xferd  Average Speed   Time    Time     Time  Current\n                                 Dload  Upload   Total   Spent    Left  Speed\n")
+			fmt.Fprintf(c.err, "100 %5d  100 %5d    0     0  %5d      0 --:--:-- --:--:-- --:--:-- %5d\n", n, n, n*7, n*7)
+		}
+		if err := s.storeDownload(name, body, u.String()); err != nil {
+			fmt.Fprintf(c.err, "curl: (23) Failure writing output to destination\n")
+			st = 23
+		}
+	}
+	return st
+}
+
+func cmdTftp(s *Shell, c *call) int {
+	args := c.args[1:]
+	local, remote, get := "", "", false
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") || len(a) < 2 {
+			rest = append(rest, a)
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			switch a[j] {
+			case 'g':
+				get = true
+			case 'p':
+			case 'l', 'r', 'b':
+				v := a[j+1:]
+				if v == "" && i+1 < len(args) {
+					i++
+					v = args[i]
+				}
+				switch a[j] {
+				case 'l':
+					local = v
+				case 'r':
+					remote = v
+				}
+				j = len(a)
+			}
+		}
+	}
+	if len(rest) == 0 || (!get && remote == "" && local == "") {
+		return s.usage(c, "tftp")
+	}
+	if remote == "" {
+		remote = local
+	}
+	if local == "" {
+		local = path.Base(remote)
+	}
+	if !get {
+		// put: the honeypot does not upload; the server "times out"
+		c.errf("timeout")
+		return 1
+	}
+	host := rest[0]
+	port := "69"
+	if len(rest) > 1 {
+		port = rest[1]
+	}
+	u := "tftp://" + net.JoinHostPort(host, port) + "/" + strings.TrimPrefix(remote, "/")
+	// BusyBox opens the local file before it talks to the server
+	if _, _, err := s.fs.create(s.cwd, local, false); err != nil {
+		c.errf("can't open '%s': %s", local, err)
+		return 1
+	}
+	body, err := s.fetch(c.ctx, "tftp", u)
+	if err != nil {
+		reason, status := fetchReason(err)
+		switch reason {
+		case FetchNotFound, FetchHTTPStatus:
+			if status == "" {
+				status = "File not found"
+			}
+			c.errf("server error: (1) %s", status)
+		case FetchNoHost:
+			c.errf("bad address '%s'", host)
+		default:
+			c.errf("timeout")
+		}
+		s.fs.remove(mustResolve(s, local))
+		return 1
+	}
+	if err := s.storeDownload(local, body, u); err != nil {
+		c.errf("write error: %s", err)
+		return 1
+	}
+	return 0
+}
+
+func mustResolve(s *Shell, name string) string {
+	p, _ := s.fs.resolve(s.cwd, name, true)
+	return p
+}
+
+func cmdFtpget(s *Shell, c *call) int {
+	args := c.args[1:]
+	user, pass, port := "anonymous", "busybox@", "21"
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch a {
+		case "-u", "--username":
+			if i+1 < len(args) {
+				user = args[i+1]
+				i++
+			}
+		case "-p", "--password":
+			if i+1 < len(args) {
+				pass = args[i+1]
+				i++
+			}
+		case "-P", "--port":
+			if i+1 < len(args) {
+				port = args[i+1]
+				i++
+			}
+		case "-v", "-c":
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) < 2 {
+		return s.usage(c, "ftpget")
+	}
+	host, local := rest[0], rest[1]
+	remote := local
+	if len(rest) > 2 {
+		remote = rest[2]
+	}
+	u := (&url.URL{Scheme: "ftp", User: url.UserPassword(user, pass), Host: net.JoinHostPort(host, port), Path: "/" + strings.TrimPrefix(remote, "/")}).String()
+	body, err := s.fetch(c.ctx, "ftpget", u)
+	if err != nil {
+		reason, status := fetchReason(err)
+		switch reason {
+		case FetchRefused:
+			c.errf("can't connect to remote host (%s): Connection refused", s.hostAddr(c.ctx, host))
+		case FetchNoHost:
+			c.errf("bad address '%s'", host)
+		case FetchNotFound, FetchHTTPStatus:
+			if status == "" {
+				status = "550 Failed to open file."
+			}
+			c.errf("unexpected server response to RETR: %s", status)
+		default:
+			c.errf("can't connect to remote host (%s): Connection timed out", s.hostAddr(c.ctx, host))
+		}
+		return 1
+	}
+	if err := s.storeDownload(local, body, u); err != nil {
+		c.errf("can't open '%s': %s", local, err)
+		return 1
+	}
+	return 0
+}
+
+var netApplets = map[string]cmdFunc{
+	"wget": cmdWget, "curl": cmdCurl, "tftp": cmdTftp, "ftpget": cmdFtpget,
+}

@@ -1,0 +1,307 @@
+// Package shell emulates the BusyBox ash shell of an IoT device for the
+// telnet and SSH honeypots: a parser for what bots send, BusyBox's own
+// command outputs and error texts, and a per-session copy-on-write virtual
+// filesystem over the device profile. Downloads go through Hooks.Fetch;
+// files that look like payloads (downloaded, or assembled by echo/printf/dd
+// droppers) are reported through Hooks.Sample.
+package shell
+
+import (
+	"context"
+	"io"
+	"math/rand"
+	"strings"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/profile"
+)
+
+// Hooks are how the shell reaches the outside; the sensor implements them.
+type Hooks interface {
+	// Fetch downloads a URL for wget/curl/tftp/ftpget through the platform's bounded fetcher.
+	// url is "http://…", "https://…", "tftp://host[:port]/file" or "ftp://[user:pass@]host[:port]/path".
+	// tool is "wget", "curl", "tftp", "ftpget". It returns the body or an error (refused, timeout, …).
+	Fetch(ctx context.Context, tool, url string) ([]byte, error)
+	// Sample is called when a file that looks like a payload is complete: executed, chmod +x'd,
+	// piped to sh, or still present when the session ends (Close). Called once per distinct content.
+	Sample(ctx context.Context, s Sample)
+}
+
+// Sample is a captured payload.
+type Sample struct {
+	Path     string   // where it was in the VFS
+	Data     []byte   // the content
+	URL      string   // the download URL if it came from Fetch, else ""
+	Commands []string // for droppers: the command lines that built it (first and last 50)
+	Trigger  string   // "exec", "chmod", "sh", "session-end"
+}
+
+// Config configures one session's shell.
+type Config struct {
+	Device   *profile.Device
+	Hooks    Hooks
+	Username string // logged-in user (root, admin, …)
+	Limits   Limits // zero value = sane defaults
+	Now      func() time.Time
+	Rand     *rand.Rand // deterministic in tests
+	// Columns is the terminal width (from NAWS / the pty request); 0 = 80.
+	Columns int
+}
+
+// Limits bound what one session can make the shell do. Zero fields take
+// the defaults in DefaultLimits.
+type Limits struct {
+	MaxFSBytes     int64 // bytes written to the VFS in the session
+	MaxFileBytes   int64 // size of one file (also pipes and downloads)
+	MaxOutputBytes int64 // output of one Exec
+	MaxLineBytes   int   // one input line
+	MaxDepth       int   // nesting of sh -c, $(...), scripts, parser
+	MaxLoop        int   // loop iterations (and commands) per Exec
+}
+
+// DefaultLimits are used for zero fields of Config.Limits.
+var DefaultLimits = Limits{
+	MaxFSBytes:     32 << 20,
+	MaxFileBytes:   16 << 20,
+	MaxOutputBytes: 1 << 20,
+	MaxLineBytes:   64 << 10,
+	MaxDepth:       16,
+	MaxLoop:        10000,
+}
+
+const maxHistory = 1000
+
+// Shell is one login session's shell. It is not safe for concurrent use.
+type Shell struct {
+	cfg  Config
+	dev  *profile.Device
+	prof *profile.Profile
+	lim  Limits
+	now  func() time.Time
+	rnd  *rand.Rand
+
+	fs       *vfs
+	cwd      string
+	vars     map[string]string
+	exported map[string]bool
+	status   int
+	pid      int
+	lastBG   int
+	nextPID  int
+	history  []string
+	inCLI    bool
+	exited   bool
+
+	curLine string            // the input line being run (dropper bookkeeping)
+	sampled map[string]bool   // sha256 of reported samples
+	fetched map[string]string // sha256 of fetched bodies -> URL
+	cmds    []string          // every command line, for samples piped to sh
+	killed  map[int]bool
+
+	// per Exec
+	outLeft int64
+	steps   int
+	pending *pendingInput
+}
+
+// New returns a shell for one session.
+func New(cfg Config) *Shell {
+	lim := cfg.Limits
+	d := DefaultLimits
+	if lim.MaxFSBytes <= 0 {
+		lim.MaxFSBytes = d.MaxFSBytes
+	}
+	if lim.MaxFileBytes <= 0 {
+		lim.MaxFileBytes = d.MaxFileBytes
+	}
+	if lim.MaxOutputBytes <= 0 {
+		lim.MaxOutputBytes = d.MaxOutputBytes
+	}
+	if lim.MaxLineBytes <= 0 {
+		lim.MaxLineBytes = d.MaxLineBytes
+	}
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = d.MaxDepth
+	}
+	if lim.MaxLoop <= 0 {
+		lim.MaxLoop = d.MaxLoop
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.New(rand.NewSource(cfg.Now().UnixNano()))
+	}
+	if cfg.Username == "" {
+		cfg.Username = "root"
+	}
+	if cfg.Columns <= 0 {
+		cfg.Columns = 80
+	}
+	dev := cfg.Device
+	if dev == nil {
+		dev = profile.Defaults()[0].Instantiate(nil)
+	}
+	s := &Shell{
+		cfg: cfg, dev: dev, prof: dev.Profile, lim: lim, now: cfg.Now, rnd: cfg.Rand,
+		vars: map[string]string{}, exported: map[string]bool{},
+		sampled: map[string]bool{}, fetched: map[string]string{}, killed: map[int]bool{},
+	}
+	s.pid = dev.NextPID + s.rnd.Intn(500)
+	s.nextPID = s.pid + 1
+	s.fs = newVFS(s)
+	home := s.prof.Shell.Home
+	if s.cfg.Username != "root" && s.prof.Shell.Home == "/root" {
+		home = "/"
+	}
+	s.cwd = home
+	if _, n, err := s.fs.lookup("/", home, true); err != nil || !n.isDir() {
+		s.cwd = "/"
+	}
+	for k, v := range map[string]string{
+		"PATH": s.prof.Shell.Path, "HOME": home, "SHELL": "/bin/sh", "USER": s.cfg.Username,
+		"LOGNAME": s.cfg.Username, "TERM": "vt102", "PWD": s.cwd, "PS1": s.prof.Shell.Prompt,
+		"IFS": " \t\n",
+	} {
+		s.vars[k] = v
+		if k != "PS1" && k != "IFS" {
+			s.exported[k] = true
+		}
+	}
+	s.inCLI = s.prof.CLI.Mode != "none" && s.prof.CLI.Mode != ""
+	return s
+}
+
+// Prompt returns the prompt to show before the next line: the vendor CLI's
+// while it is active, else the shell's PS1 with BusyBox's escapes expanded.
+func (s *Shell) Prompt() string {
+	if s.pending != nil {
+		return ""
+	}
+	if s.inCLI {
+		return s.dev.Expand(s.prof.CLI.Prompt)
+	}
+	return s.expandPS1(s.vars["PS1"])
+}
+
+func (s *Shell) expandPS1(ps string) string {
+	var b strings.Builder
+	for i := 0; i < len(ps); i++ {
+		c := ps[i]
+		if c != '\\' || i+1 >= len(ps) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch ps[i] {
+		case 'u':
+			b.WriteString(s.cfg.Username)
+		case 'h':
+			b.WriteString(strings.SplitN(s.dev.Hostname, ".", 2)[0])
+		case 'H':
+			b.WriteString(s.dev.Hostname)
+		case 'w':
+			b.WriteString(s.tildeCwd())
+		case 'W':
+			w := s.tildeCwd()
+			if w != "/" && w != "~" {
+				w = w[strings.LastIndexByte(w, '/')+1:]
+			}
+			b.WriteString(w)
+		case '$':
+			if s.cfg.Username == "root" || s.isRootUID() {
+				b.WriteByte('#')
+			} else {
+				b.WriteByte('$')
+			}
+		case '\\':
+			b.WriteByte('\\')
+		case 'n':
+			b.WriteByte('\n')
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(ps[i])
+		}
+	}
+	return b.String()
+}
+
+func (s *Shell) tildeCwd() string {
+	home := s.vars["HOME"]
+	if home != "" && home != "/" && (s.cwd == home || strings.HasPrefix(s.cwd, home+"/")) {
+		return "~" + s.cwd[len(home):]
+	}
+	return s.cwd
+}
+
+// isRootUID reports whether the user has uid 0 in the profile's passwd
+// (IoT firmwares often give admin uid 0).
+func (s *Shell) isRootUID() bool {
+	uid, _, _ := s.userIDs(s.cfg.Username)
+	return uid == 0
+}
+
+// History returns the input lines of the session, oldest first.
+func (s *Shell) History() []string { return append([]string(nil), s.history...) }
+
+// Exec runs one input line (which may hold ; && || | and so on). Output of
+// commands, stdout and stderr alike, goes to out with "\n" line ends (the
+// terminal layer adds the "\r"). exited is true when the session should
+// end (exit, logout, reboot).
+func (s *Shell) Exec(ctx context.Context, line string, out io.Writer) (exit int, exited bool) {
+	if s.exited {
+		return s.status, true
+	}
+	if len(line) > s.lim.MaxLineBytes {
+		line = line[:s.lim.MaxLineBytes]
+	}
+	line = strings.TrimRight(line, "\r\n")
+	s.outLeft = s.lim.MaxOutputBytes
+	s.steps = 0
+	tw := &termWriter{s: s, w: out}
+	if strings.TrimSpace(line) != "" {
+		s.history = append(s.history, line)
+		if len(s.history) > maxHistory {
+			s.history = s.history[len(s.history)-maxHistory:]
+		}
+	}
+	if s.inCLI {
+		s.execCLI(ctx, line, tw)
+		return s.status, s.exited
+	}
+	s.curLine = line
+	s.status = s.runTop(ctx, line, tw)
+	return s.status, s.exited
+}
+
+// termWriter is the session terminal: it enforces the output budget of
+// one Exec.
+type termWriter struct {
+	s *Shell
+	w io.Writer
+}
+
+func (t *termWriter) Write(b []byte) (int, error) {
+	if t.s.outLeft <= 0 {
+		return 0, errOutput
+	}
+	n := len(b)
+	if int64(n) > t.s.outLeft {
+		b = b[:t.s.outLeft]
+	}
+	t.s.outLeft -= int64(len(b))
+	if _, err := t.w.Write(b); err != nil {
+		return 0, err
+	}
+	if len(b) < n {
+		return len(b), errOutput
+	}
+	return n, nil
+}
+
+// Close ends the session: files that look like payloads and were not yet
+// reported are reported with Trigger "session-end".
+func (s *Shell) Close(ctx context.Context) {
+	s.flushSamples(ctx)
+	s.exited = true
+}
