@@ -9,6 +9,21 @@ import (
 	"github.com/kansoku/kansoku/internal/event"
 )
 
+// tableDeriver keeps one more derived table up to date. Files in this
+// package that add tables (attacks, hosts, reports, dashboard aggregates)
+// register one in init; a fresh one is made per insert transaction, sees
+// only events stored for the first time, and is flushed before commit, so
+// it can accumulate per batch.
+type tableDeriver interface {
+	Derive(ctx context.Context, tx *sql.Tx, e *event.Event) error
+	Flush(ctx context.Context, tx *sql.Tx) error
+}
+
+var extraDerivers []func() tableDeriver
+
+// registerDeriver adds a table deriver; call from init only.
+func registerDeriver(f func() tableDeriver) { extraDerivers = append(extraDerivers, f) }
+
 // deriver updates the tables derived from events, inside the insert
 // transaction, only for events stored for the first time: that is what
 // makes redelivery harmless for counters too.
@@ -16,10 +31,15 @@ type deriver struct {
 	tx    *sql.Tx
 	daily map[[4]string]int64
 	known map[string]bool // sessions already ensured in this transaction
+	extra []tableDeriver
 }
 
 func newDeriver(tx *sql.Tx) *deriver {
-	return &deriver{tx: tx, daily: map[[4]string]int64{}, known: map[string]bool{}}
+	d := &deriver{tx: tx, daily: map[[4]string]int64{}, known: map[string]bool{}}
+	for _, f := range extraDerivers {
+		d.extra = append(d.extra, f())
+	}
+	return d
 }
 
 func (d *deriver) derive(ctx context.Context, e *event.Event) error {
@@ -57,7 +77,15 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 	case "download.ok", "download.failed":
 		err = d.url(ctx, e, t)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	for _, x := range d.extra {
+		if err := x.Derive(ctx, d.tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ensureSession creates the session row when its connect event was lost to
@@ -125,6 +153,11 @@ func (d *deriver) url(ctx context.Context, e *event.Event, t int64) error {
 }
 
 func (d *deriver) flush(ctx context.Context) error {
+	for _, x := range d.extra {
+		if err := x.Flush(ctx, d.tx); err != nil {
+			return err
+		}
+	}
 	if len(d.daily) == 0 {
 		return nil
 	}
