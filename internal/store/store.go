@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"time"
@@ -31,6 +32,7 @@ type Store interface {
 	Sample(ctx context.Context, sha256 string) (*Sample, error)
 	Samples(ctx context.Context, q ListQuery) ([]Sample, error)
 	URLs(ctx context.Context, q ListQuery) ([]URL, error)
+	ReportStore
 	Close() error
 }
 
@@ -128,4 +130,21 @@ type ListQuery struct {
 	Since time.Time
 	After string
 	Limit int
+}
+
+// Report is a sample's analysis state and, once done, its report JSON.
+type Report struct {
+	SHA256   string          `json:"sha256"`
+	Status   string          `json:"status"` // queued, done, failed
+	Updated  time.Time       `json:"updated"`
+	Family   string          `json:"family,omitempty"`
+	Arch     string          `json:"arch,omitempty"`
+	FileType string          `json:"file_type,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Report   json.RawMessage `json:"report,omitempty"`
+}
+
+// ReportStore reads analysis reports.
+type ReportStore interface {
+	Report(ctx context.Context, sha256 string) (*Report, error)
 }

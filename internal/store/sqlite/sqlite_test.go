@@ -163,3 +163,36 @@ func BenchmarkInsertBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
 }
+
+func TestReportsFollowSamples(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	sha := strings.Repeat("cd", 32)
+	cap := ev("sample.captured", "S", t0, "127.0.0.2").Set("sha256", sha).Set("sha1", "a").Set("md5", "b").Set("size", 10)
+	if _, err := db.InsertEvents(ctx, []*event.Event{cap}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.Report(ctx, sha)
+	if err != nil || r.Status != "queued" {
+		t.Fatalf("report after capture: %+v %v", r, err)
+	}
+	rep := event.New("sandbox", "analysis.report")
+	rep.Time, rep.Sensor = t0.Add(time.Minute), "w1"
+	rep.Set("sha256", sha).Set("status", "done").Set("family", "mirai").Set("arch", "arm").Set("file_type", "elf").
+		Set("report", map[string]any{"static": map[string]any{"arch": "arm"}})
+	if _, err := db.InsertEvents(ctx, []*event.Event{rep}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = db.Report(ctx, sha)
+	if err != nil || r.Status != "done" || r.Family != "mirai" || !strings.Contains(string(r.Report), `"arch":"arm"`) {
+		t.Fatalf("report: %+v %v", r, err)
+	}
+	s, _ := db.Sample(ctx, sha)
+	if s.Family != "mirai" || s.Arch != "arm" {
+		t.Fatalf("sample not updated from report: %+v", s)
+	}
+	if _, err := db.Report(ctx, strings.Repeat("0", 64)); err != store.ErrNotFound {
+		t.Fatalf("missing report: %v", err)
+	}
+}
