@@ -304,11 +304,14 @@ func cmdMkdir(s *Shell, c *call) int {
 	}
 	st := 0
 	for _, d := range dirs {
-		p, err := s.fs.resolve(s.cwd, d, true)
-		if err == nil && has(set, 'p') {
-			err = s.mkdirAll(p)
-		} else if err == nil {
-			err = s.fs.mkdirChecked(p)
+		var err error
+		if has(set, 'p') {
+			err = s.mkdirP(d)
+		} else {
+			var p string
+			if p, err = s.fs.resolve(s.cwd, d, true); err == nil {
+				err = s.fs.mkdirChecked(p)
+			}
 		}
 		if err != nil {
 			c.errf("can't create directory '%s': %s", d, err)
@@ -316,6 +319,31 @@ func cmdMkdir(s *Shell, c *call) int {
 		}
 	}
 	return st
+}
+
+// mkdirP creates d and its missing parents, following links on the way.
+func (s *Shell) mkdirP(d string) error {
+	if !path.IsAbs(d) {
+		d = path.Join(s.cwd, d)
+	}
+	cur := "/"
+	for _, part := range strings.Split(path.Clean(d), "/")[1:] {
+		next := path.Join(cur, part)
+		p, n, err := s.fs.lookup("/", next, true)
+		switch {
+		case err == nil && n.isDir():
+		case err == nil:
+			return errExist
+		case err == errNoEnt && s.fs.nodes[p] == nil:
+			if err := s.fs.mkdirChecked(p); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		cur = p
+	}
+	return nil
 }
 
 func (s *Shell) mkdirAll(p string) error {

@@ -18,7 +18,7 @@ var textApplets = map[string]cmdFunc{
 	"grep": cmdGrep, "egrep": cmdGrep, "fgrep": cmdGrep, "cut": cmdCut, "tr": cmdTr, "wc": cmdWc,
 	"md5sum": cmdSum, "sha1sum": cmdSum, "sha256sum": cmdSum, "sort": cmdSort, "uniq": cmdUniq,
 	"printf": cmdPrintf, "echo": cmdEcho, "test": cmdTest, "[": cmdTest, "[[": cmdTest,
-	"yes": cmdYes, "seq": cmdSeq, "tee": cmdTee, "hexdump": cmdHexdump, "od": cmdHexdump,
+	"yes": cmdYes, "seq": cmdSeq, "tee": cmdTee, "hexdump": cmdHexdump,
 }
 
 // inputs returns the contents of the named files (stdin for none or "-"),
@@ -50,6 +50,23 @@ func (s *Shell) inputs(c *call, files []string, errFmt string) (names []string, 
 		data = append(data, s.readAll(n))
 	}
 	return
+}
+
+// eachInput calls f for each named file (stdin for none or "-") in order,
+// printing the error for a missing one where it occurs, as BusyBox does.
+func (s *Shell) eachInput(c *call, files []string, errFmt string, f func(name string, data []byte)) (st int) {
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	for _, name := range files {
+		_, d, e := s.inputs(c, []string{name}, errFmt)
+		if e != 0 {
+			st = e
+			continue
+		}
+		f(name, d[0])
+	}
+	return st
 }
 
 func splitLines(b []byte) []string {
@@ -131,18 +148,17 @@ func cmdGrep(s *Shell, c *call) int {
 		}
 		res = append(res, re)
 	}
-	names, datas, st := s.inputs(c, args, "")
-	if st != 0 && has(set, 's') {
-		st = 0
-	}
-	if st != 0 {
-		st = 2
-	}
 	prefix := (len(args) > 1 || has(set, 'H')) && !has(set, 'h')
-	found := false
-	for i, d := range datas {
+	found, quiet := false, false
+	errc := c
+	if has(set, 's') {
+		errc = &call{ctx: c.ctx, fr: c.fr, args: c.args, stdio: stdio{in: c.in, out: c.out, err: discard{}}}
+	}
+	st := s.eachInput(errc, args, "", func(name string, d []byte) {
+		if quiet {
+			return
+		}
 		count := 0
-		name := names[i]
 		if name == "-" {
 			name = "(standard input)"
 		}
@@ -160,7 +176,8 @@ func cmdGrep(s *Shell, c *call) int {
 			count++
 			found = true
 			if has(set, 'q') {
-				return 0
+				quiet = true
+				return
 			}
 			if has(set, 'c', 'l', 'L') {
 				continue
@@ -197,9 +214,12 @@ func cmdGrep(s *Shell, c *call) int {
 				fmt.Fprintln(c.out, count)
 			}
 		}
+	})
+	if quiet {
+		return 0
 	}
-	if st != 0 {
-		return st
+	if st != 0 && !has(set, 's') {
+		return 2
 	}
 	if !found {
 		return 1
@@ -454,8 +474,7 @@ func cmdWc(s *Shell, c *call) int {
 
 func cmdSum(s *Shell, c *call) int {
 	_, files := flags(c.args[1:], "")
-	names, datas, st := s.inputs(c, files, "open")
-	for i, d := range datas {
+	return s.eachInput(c, files, "open", func(name string, d []byte) {
 		var h hash.Hash
 		switch c.args[0] {
 		case "sha1sum":
@@ -466,9 +485,8 @@ func cmdSum(s *Shell, c *call) int {
 			h = md5.New()
 		}
 		h.Write(d)
-		fmt.Fprintf(c.out, "%s  %s\n", hex.EncodeToString(h.Sum(nil)), names[i])
-	}
-	return st
+		fmt.Fprintf(c.out, "%s  %s\n", hex.EncodeToString(h.Sum(nil)), name)
+	})
 }
 
 func cmdSort(s *Shell, c *call) int {
@@ -634,3 +652,7 @@ func cmdHexdump(s *Shell, c *call) int {
 	c.out.Write([]byte(b.String()))
 	return st
 }
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }

@@ -330,6 +330,7 @@ func (s *Shell) cmdSubst(ctx context.Context, fr *frame, src string, io stdio) (
 	if sub.exit {
 		s.status = sub.exitCode
 	}
+	s.substRan = true
 	return strings.TrimRight(buf.String(), "\n"), true
 }
 

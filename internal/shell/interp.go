@@ -320,12 +320,18 @@ func cloneMap(m map[string]string) map[string]string {
 }
 
 func (s *Shell) runSimple(ctx context.Context, fr *frame, c *simpleCmd, io stdio) int {
-	s.status = 0
+	s.substRan = false
 	args, ok := s.expandWords(ctx, fr, c.args, io)
 	if !ok {
 		return 1
 	}
 	if len(args) == 0 {
+		// an assignment's status is that of its last command substitution
+		defer func(prev int) {
+			if !s.substRan {
+				s.status = 0
+			}
+		}(s.status)
 		for _, a := range c.assigns {
 			v, ok := s.expandWord(ctx, fr, a.value, io)
 			if !ok {

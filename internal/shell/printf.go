@@ -16,13 +16,20 @@ func cmdPrintf(s *Shell, c *call) int {
 		bbErr(c, builtin, "usage: printf FORMAT [ARGUMENT...]")
 		return 2
 	}
-	out, st := formatPrintf(c.args[1], c.args[2:], func(msg string) { bbErr(c, builtin, "%s", msg) })
-	c.out.Write(out)
+	// output written so far precedes each error, as with BusyBox's stdio
+	var out []byte
+	written := 0
+	out, st := formatPrintf(c.args[1], c.args[2:], func(sofar []byte, msg string) {
+		c.out.Write(sofar[written:])
+		written = len(sofar)
+		bbErr(c, builtin, "%s", msg)
+	})
+	c.out.Write(out[written:])
 	return st
 }
 
 // formatPrintf renders format with args; errf gets conversion errors.
-func formatPrintf(format string, args []string, errf func(string)) ([]byte, int) {
+func formatPrintf(format string, args []string, errf func(sofar []byte, msg string)) ([]byte, int) {
 	var out []byte
 	st := 0
 	next := func() (string, bool) {
@@ -43,7 +50,7 @@ func formatPrintf(format string, args []string, errf func(string)) ([]byte, int)
 			if u, uerr := strconv.ParseUint(t, 0, 64); uerr == nil {
 				return int64(u)
 			}
-			errf(fmt.Sprintf("invalid number '%s'", a))
+			errf(out, fmt.Sprintf("invalid number '%s'", a))
 			st = 1
 			// strtoll keeps the leading digits
 			e := 0
@@ -160,7 +167,7 @@ func formatPrintf(format string, args []string, errf func(string)) ([]byte, int)
 			case 'e', 'E', 'f', 'F', 'g', 'G':
 				v, err := strconv.ParseFloat(strings.TrimSpace(a), 64)
 				if err != nil && a != "" {
-					errf(fmt.Sprintf("invalid number '%s'", a))
+					errf(out, fmt.Sprintf("invalid number '%s'", a))
 					st = 1
 				}
 				if !strings.Contains(spec, ".") && (conv == 'f' || conv == 'F' || conv == 'e' || conv == 'E') {
@@ -168,7 +175,7 @@ func formatPrintf(format string, args []string, errf func(string)) ([]byte, int)
 				}
 				out = append(out, fmt.Sprintf(spec+string(conv|0x20), v)...)
 			default:
-				errf(fmt.Sprintf("%%%c: invalid format", conv))
+				errf(out, fmt.Sprintf("%%%c: invalid format", conv))
 				return out, 1
 			}
 			if len(out) > 1<<20 {

@@ -98,6 +98,8 @@ type Shell struct {
 	cmds    []string          // every command line, for samples piped to sh
 	killed  map[int]bool
 
+	substRan bool // a command substitution ran in the current command
+
 	// per Exec
 	outLeft int64
 	steps   int
