@@ -103,6 +103,14 @@ func extractIOCs(plain, decoded []string) IOCs {
 	all = append(all, plain...)
 	all = append(all, decoded...)
 	for _, s := range all {
+		// Cheap filters first: a binary has tens of thousands of strings
+		// and most hold no dot, so no address, host or URL.
+		if strings.IndexByte(s, ' ') >= 0 && reCmd.MatchString(" "+s+" ") && len(s) >= 6 {
+			addStr(&out.Commands, "c", s)
+		}
+		if strings.IndexByte(s, '.') < 0 {
+			continue
+		}
 		for _, m := range reIPv4.FindAllStringSubmatch(s, 16) {
 			ip, err := netip.ParseAddr(m[1])
 			if err != nil || ip.IsUnspecified() {
@@ -122,17 +130,19 @@ func extractIOCs(plain, decoded []string) IOCs {
 				out.IPs = append(out.IPs, ref)
 			}
 		}
-		for _, u := range reURL.FindAllString(s, 16) {
-			addStr(&out.URLs, "u", u)
-			if host := urlHost(u); host != "" {
-				if h, p, ok := strings.Cut(host, ":"); ok {
-					if n, err := strconv.Atoi(p); err == nil {
-						addPort(n)
+		if strings.Contains(s, "://") {
+			for _, u := range reURL.FindAllString(s, 16) {
+				addStr(&out.URLs, "u", u)
+				if host := urlHost(u); host != "" {
+					if h, p, ok := strings.Cut(host, ":"); ok {
+						if n, err := strconv.Atoi(p); err == nil {
+							addPort(n)
+						}
+						host = h
 					}
-					host = h
-				}
-				if isDomain(strings.ToLower(host), true) {
-					addStr(&out.Domains, "d", strings.ToLower(host))
+					if isDomain(strings.ToLower(host), true) {
+						addStr(&out.Domains, "d", strings.ToLower(host))
+					}
 				}
 			}
 		}
@@ -140,9 +150,6 @@ func extractIOCs(plain, decoded []string) IOCs {
 			if isDomain(m[1], false) {
 				addStr(&out.Domains, "d", m[1])
 			}
-		}
-		if reCmd.MatchString(" "+s+" ") && len(s) >= 6 {
-			addStr(&out.Commands, "c", s)
 		}
 	}
 	out.Credentials = credentials(all)

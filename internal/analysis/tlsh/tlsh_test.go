@@ -193,3 +193,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkHash(b *testing.B) {
+	data := lcg(1<<20, 11)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Hash(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
