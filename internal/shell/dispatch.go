@@ -161,7 +161,8 @@ func (s *Shell) runApplet(c *call, name string) int {
 // ash's attempt to read it as a script.
 func (s *Shell) execELF(c *call, rp string, n *node, data []byte) int {
 	s.maybeSample(c.ctx, rp, n, "exec")
-	if len(data) >= 20 && elfMachine(data) == s.elfMachine() {
+	img := s.prof.BusyBoxImage()
+	if len(data) >= 20 && elfMachine(data) == elfMachine(img) && data[4] == img[4] && data[5] == img[5] {
 		s.newPID()
 		return 0
 	}
@@ -176,10 +177,6 @@ func elfMachine(b []byte) uint16 {
 	return uint16(b[19])<<8 | uint16(b[18])
 }
 
-func (s *Shell) elfMachine() uint16 {
-	img := s.prof.BusyBoxImage()
-	return elfMachine(img)
-}
 
 // runScript runs data as a shell script named name.
 func (s *Shell) runScript(c *call, name string, data []byte, args []string) int {

@@ -164,23 +164,40 @@ func cmdWget(s *Shell, c *call) int {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case a == "-O" || a == "--output-document":
+		case a == "--output-document" || a == "--directory-prefix":
 			if i+1 < len(args) {
-				out = args[i+1]
+				if a == "--output-document" {
+					out = args[i+1]
+				} else {
+					dir = args[i+1]
+				}
 				i++
 			}
-		case strings.HasPrefix(a, "-O"):
-			out = a[2:]
-		case a == "-q" || a == "--quiet":
+		case a == "--quiet":
 			quiet = true
-		case a == "-P":
-			if i+1 < len(args) {
-				dir = args[i+1]
-				i++
+		case strings.HasPrefix(a, "--"):
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			// combined short options: -qO- , -O file, -P dir
+			for j := 1; j < len(a); j++ {
+				f := a[j]
+				if strings.IndexByte("OPUoYTt", f) >= 0 {
+					v := a[j+1:]
+					if v == "" && i+1 < len(args) {
+						i++
+						v = args[i]
+					}
+					switch f {
+					case 'O':
+						out = v
+					case 'P':
+						dir = v
+					}
+					break
+				}
+				if f == 'q' {
+					quiet = true
+				}
 			}
-		case a == "-U" || a == "-o" || a == "--header" || a == "-Y" || a == "--post-data" || a == "-T" || a == "-t":
-			i++
-		case strings.HasPrefix(a, "-"):
 		default:
 			urls = append(urls, a)
 		}
