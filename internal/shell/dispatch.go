@@ -177,7 +177,6 @@ func elfMachine(b []byte) uint16 {
 	return uint16(b[19])<<8 | uint16(b[18])
 }
 
-
 // runScript runs data as a shell script named name.
 func (s *Shell) runScript(c *call, name string, data []byte, args []string) int {
 	if c.fr.depth+1 > s.lim.MaxDepth {
