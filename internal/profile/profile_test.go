@@ -234,3 +234,26 @@ func TestELFHeader(t *testing.T) {
 		t.Error("ELFHeader of an unknown arch is not nil")
 	}
 }
+
+func FuzzLoad(f *testing.F) {
+	seed, err := os.ReadFile("testdata/good/one/profile.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(seed))
+	f.Add("name: x\narch: arm\n")
+	f.Fuzz(func(t *testing.T, y string) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "profile.yaml"), []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := Load(dir)
+		if err != nil {
+			return
+		}
+		for _, p := range ps {
+			p.Instantiate([]byte("fuzz"))
+			p.Persistent("/tmp")
+		}
+	})
+}

@@ -221,7 +221,7 @@ func cmdExport(s *Shell, c *call) int {
 			return 2
 		}
 		if has {
-			s.vars[name] = val
+			s.setVar(name, val)
 		}
 		s.exported[name] = true
 	}
@@ -232,7 +232,7 @@ func cmdLocal(s *Shell, c *call) int {
 	for _, a := range c.args[1:] {
 		name, val, has := strings.Cut(a, "=")
 		if validName(name) && has {
-			s.vars[name] = val
+			s.setVar(name, val)
 		}
 	}
 	return 0
@@ -243,6 +243,7 @@ func cmdUnset(s *Shell, c *call) int {
 		if a == "-v" || a == "-f" {
 			continue
 		}
+		s.setVar(a, "")
 		delete(s.vars, a)
 		delete(s.exported, a)
 	}
@@ -368,7 +369,7 @@ func cmdRead(s *Shell, c *call) int {
 			v = fields[i]
 		}
 		if validName(name) {
-			s.vars[name] = v
+			s.setVar(name, v)
 		}
 	}
 	if !ok {

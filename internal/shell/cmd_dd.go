@@ -86,8 +86,10 @@ func cmdDd(s *Shell, c *call) int {
 			return 1
 		}
 		if n.dev == devZero || n.dev == devRandom {
-			want := s.lim.MaxFileBytes
-			if count >= 0 && bs*count < want {
+			// endless devices: read what was asked for, but never much
+			// more than a file may hold
+			want := s.lim.MaxFileBytes + bs
+			if count >= 0 && bs*(count+skip) < want {
 				want = bs * (count + skip)
 			}
 			data = make([]byte, want)

@@ -16,6 +16,9 @@ type fieldB struct {
 }
 
 func (f *fieldB) add(s string, quoted bool) {
+	if f.text.Len()+len(s) > maxVarBytes {
+		s = s[:max(maxVarBytes-f.text.Len(), 0)]
+	}
 	f.text.WriteString(s)
 	if quoted {
 		f.any = true
@@ -141,6 +144,9 @@ func (s *Shell) expandWord(ctx context.Context, fr *frame, w *word, io stdio) (s
 		if !ok {
 			return "", false
 		}
+		if b.Len()+len(v) > maxVarBytes {
+			v = v[:max(maxVarBytes-b.Len(), 0)]
+		}
 		b.WriteString(v)
 	}
 	return b.String(), true
@@ -193,7 +199,7 @@ func (s *Shell) evalPart(ctx context.Context, fr *frame, p part, io stdio) (stri
 			if empty {
 				a, ok := s.expandWord(ctx, fr, p.arg, io)
 				if ok && validName(p.text) {
-					s.vars[p.text] = a
+					s.setVar(p.text, a)
 				}
 				return a, ok
 			}

@@ -267,7 +267,7 @@ func (s *Shell) runCommand(ctx context.Context, fr *frame, c command, io stdio) 
 				if s.aborted(ctx) {
 					break
 				}
-				s.vars[c.name] = it
+				s.setVar(c.name, it)
 				st = s.runList(ctx, fr, c.body, io)
 				if s.loopCtl(fr) {
 					break
@@ -289,6 +289,7 @@ func (s *Shell) runCommand(ctx context.Context, fr *frame, c command, io stdio) 
 				st = sub.exitCode
 			}
 			s.cwd, s.vars = saveCwd, saveVars
+			s.recountVars()
 			return st
 		})
 	}
@@ -337,7 +338,7 @@ func (s *Shell) runSimple(ctx context.Context, fr *frame, c *simpleCmd, io stdio
 			if !ok {
 				return 1
 			}
-			s.vars[a.name] = v
+			s.setVar(a.name, v)
 		}
 		if len(c.redirs) > 0 {
 			return s.withRedirs(ctx, fr, c.redirs, io, func(stdio) int { return s.status })
@@ -358,7 +359,7 @@ func (s *Shell) runSimple(ctx context.Context, fr *frame, c *simpleCmd, io stdio
 		} else {
 			restore = append(restore, assign{a.name, nil})
 		}
-		s.vars[a.name] = v
+		s.setVar(a.name, v)
 	}
 	defer func() {
 		for _, r := range restore {

@@ -171,7 +171,10 @@ func (p *parser) readDollar(quoted bool) (part, bool) {
 			if pt.op == "" {
 				p.fail("bad substitution")
 			}
-			sub := &parser{src: s, pos: e, maxDepth: p.maxDepth, depth: p.depth}
+			if p.depth+1 > p.maxDepth {
+				p.fail("nesting too deep")
+			}
+			sub := &parser{src: s, pos: e, maxDepth: p.maxDepth, depth: p.depth + 1}
 			pt.arg = sub.readBraceArg(quoted)
 			e = sub.pos
 		}

@@ -99,6 +99,7 @@ type Shell struct {
 	killed  map[int]bool
 
 	substRan bool // a command substitution ran in the current command
+	varBytes int  // total size of variable values
 
 	// per Exec
 	outLeft int64
@@ -306,4 +307,27 @@ func (t *termWriter) Write(b []byte) (int, error) {
 func (s *Shell) Close(ctx context.Context) {
 	s.flushSamples(ctx)
 	s.exited = true
+}
+
+// maxVarBytes bounds the total size of shell variables: `x=$x$x` in a
+// loop must not exhaust the honeypot's memory.
+const maxVarBytes = 4 << 20
+
+// setVar assigns a variable within maxVarBytes; beyond it the value is
+// cut, as if the device had run short of memory.
+func (s *Shell) setVar(name, v string) {
+	old := len(s.vars[name])
+	room := maxVarBytes - (s.varBytes - old)
+	if len(v) > room {
+		v = v[:max(room, 0)]
+	}
+	s.varBytes += len(v) - old
+	s.vars[name] = v
+}
+
+func (s *Shell) recountVars() {
+	s.varBytes = 0
+	for _, v := range s.vars {
+		s.varBytes += len(v)
+	}
 }

@@ -1,0 +1,77 @@
+package shell
+
+import (
+	"bytes"
+	"context"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/profile"
+)
+
+func limitedShell(t testing.TB, lim Limits) *Shell {
+	p := profile.ByName(profile.Defaults(), "router-mipsel")
+	return New(Config{
+		Device: p.Instantiate([]byte("limits")), Hooks: &fakeHooks{}, Limits: lim,
+		Now: func() time.Time { return testNow }, Rand: rand.New(rand.NewSource(2)),
+	})
+}
+
+func TestLimits(t *testing.T) {
+	lim := Limits{MaxFSBytes: 64 << 10, MaxFileBytes: 32 << 10, MaxOutputBytes: 8 << 10, MaxLineBytes: 4096, MaxDepth: 6, MaxLoop: 500}
+	tests := []struct {
+		name    string
+		lines   []string
+		want    string // substring of the output
+		maxOut  int
+		notWant string
+	}{
+		{"no space", []string{"cd /tmp; dd if=/dev/zero of=a bs=1k count=30 2>/dev/null; dd if=/dev/zero of=b bs=1k count=30 2>/dev/null; dd if=/dev/zero of=c bs=1k count=30"}, "dd: error writing 'c': No space left on device", 0, ""},
+		{"file too large", []string{"cd /tmp; dd if=/dev/zero of=a bs=1k count=40"}, "File too large", 0, ""},
+		{"echo append full", []string{"cd /tmp; x=$(dd if=/dev/zero bs=1k count=1 2>/dev/null | tr '\\0' a); while true; do echo -n $x >> f || break; done; echo end"}, "sh: write error: File too large", 0, ""},
+		{"output cap", []string{"cat /dev/zero"}, "", 8 << 10, ""},
+		{"yes", []string{"yes"}, "y\ny\n", 8 << 10, ""},
+		{"loop cap", []string{"while true; do :; done; echo unreachable"}, "", 0, "unreachable"},
+		{"for cap", []string{"for i in $(seq 1 100000); do echo -n; done"}, "", 0, ""},
+		{"sh recursion", []string{"cd /tmp; echo 'sh r.sh' > r.sh; sh r.sh"}, "can't fork: Resource temporarily unavailable", 0, ""},
+		{"subst recursion", []string{`x='$(eval "echo $x")'; eval "echo $x"`}, "", 0, ""},
+		{"var doubling", []string{"x=0123456789; i=0; while [ $i -lt 40 ]; do x=$x$x; i=$((i+1)); done; echo ${#x}"}, "419", 0, ""},
+		{"long line", []string{"echo " + strings.Repeat("a", 10000)}, "", 4200, ""},
+		{"deep parse", []string{strings.Repeat("(", 200) + "echo x" + strings.Repeat(")", 200)}, "syntax error", 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := limitedShell(t, lim)
+			var b bytes.Buffer
+			for _, l := range tc.lines {
+				s.Exec(context.Background(), l, &b)
+			}
+			got := b.String()
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("output %.300q lacks %q", got, tc.want)
+			}
+			if tc.notWant != "" && strings.Contains(got, tc.notWant) {
+				t.Errorf("output contains %q", tc.notWant)
+			}
+			if tc.maxOut > 0 && len(got) > tc.maxOut {
+				t.Errorf("output %d bytes, limit %d", len(got), tc.maxOut)
+			}
+			if s.fs.used > lim.MaxFSBytes {
+				t.Errorf("VFS holds %d bytes, limit %d", s.fs.used, lim.MaxFSBytes)
+			}
+		})
+	}
+}
+
+func TestCancel(t *testing.T) {
+	s := limitedShell(t, Limits{MaxLoop: 1 << 30})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var b bytes.Buffer
+	s.Exec(ctx, "while true; do echo x; done", &b)
+	if b.Len() > 16 {
+		t.Errorf("cancelled Exec printed %d bytes", b.Len())
+	}
+}
