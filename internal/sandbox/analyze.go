@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,14 +157,21 @@ func (f *traceFacts) apply(r strace.Record) {
 			return
 		}
 		child := int(r.RetVal)
-		if strings.Contains(arg(0), "CLONE_THREAD") {
+		if strings.Contains(strings.Join(a, ","), "CLONE_THREAD") {
 			f.tgid[child] = me.PID
+			// the thread may have run before clone returned to its parent
+			if p, ok := f.procs[child]; ok && len(p.Execs) == 0 {
+				delete(f.procs, child)
+				f.order = slices.DeleteFunc(f.order, func(pid int) bool { return pid == child })
+			}
 			return
 		}
 		f.tgid[child] = child
 		c := f.proc(child)
 		c.PPID, c.Start = me.PID, f.offset(r.Time)
-		c.Exe, c.Argv = me.Exe, me.Argv
+		if c.Exe == "" {
+			c.Exe, c.Argv = me.Exe, me.Argv // until it execs
+		}
 	case "execve", "execveat":
 		if r.RetVal != 0 {
 			return
@@ -172,7 +180,13 @@ func (f *traceFacts) apply(r strace.Record) {
 		if r.Name == "execveat" {
 			p, argv = str(1), strace.StringArray(arg(2))
 		}
+		if p == "/proc/self/exe" && me.Exe != "" {
+			p = me.Exe // a re-exec of the same binary (busybox applets)
+		}
 		me.Exe, me.Argv = p, capArgv(argv)
+		if len(me.Execs) < 8 {
+			me.Execs = append(me.Execs, ExecCall{Exe: p, Argv: me.Argv, Offset: f.offset(r.Time)})
+		}
 	case "open", "openat", "creat":
 		pi, fi := 0, 1
 		if r.Name == "openat" {
@@ -286,9 +300,12 @@ func (f *traceFacts) apply(r strace.Record) {
 			first = str(1)
 		}
 		f.attempt(proto, ip, port, first)
-	case "kill", "tkill", "tgkill":
+	case "kill", "tkill", "tgkill", "pidfd_send_signal":
 		target, sigArg := int64(0), arg(1)
 		target, _ = strconv.ParseInt(arg(0), 10, 64)
+		if r.Name == "pidfd_send_signal" { // 9<pid:25>
+			target, _ = strconv.ParseInt(strings.TrimPrefix(strace.Decor(arg(0)), "pid:"), 10, 64)
+		}
 		if r.Name == "tgkill" {
 			sigArg = arg(2)
 		}

@@ -99,6 +99,7 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 	}
 	rep.Persistence = verdict(rep, files, blocking, rebootRan, restarted, how, rebootErr)
 	rep.Persistence.RebootProcs = procs
+	rep.normalize()
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return rep, ctx.Err()
 	}
@@ -165,5 +166,30 @@ func fillReport(rep *Report, f *traceFacts, o *outcome, lay *layout, opts Option
 	joinNetwork(rep, f, o.netlog, opts.Exploits, longLived)
 	if out := strings.TrimSpace(o.output); out != "" {
 		rep.Output = escapeBytes([]byte(out), 4096)
+	}
+}
+
+// normalize gives every list a non-nil value, so the JSON has [] rather
+// than null for "nothing seen".
+func (r *Report) normalize() {
+	nonNil(&r.Processes)
+	nonNil(&r.Files)
+	nonNil(&r.DNS)
+	nonNil(&r.Connections)
+	nonNil(&r.C2)
+	nonNil(&r.Scans)
+	nonNil(&r.Exploits)
+	nonNil(&r.DownloadURLs)
+	nonNil(&r.Kills)
+	nonNil(&r.Watchdog)
+	nonNil(&r.Persistence.Files)
+	if r.FanOut == nil {
+		r.FanOut = map[string]int{}
+	}
+}
+
+func nonNil[T any](s *[]T) {
+	if *s == nil {
+		*s = []T{}
 	}
 }

