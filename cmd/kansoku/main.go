@@ -6,8 +6,12 @@ import (
 	"os"
 
 	"github.com/kansoku/kansoku/internal/cli"
+	"github.com/kansoku/kansoku/internal/sandbox"
 )
 
 func main() {
+	// The sandbox re-executes this binary for the parts that run inside its
+	// namespaces; that must happen before anything else.
+	sandbox.MaybeRunHelper()
 	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

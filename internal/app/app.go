@@ -21,6 +21,7 @@ import (
 	"github.com/kansoku/kansoku/internal/bus"
 	"github.com/kansoku/kansoku/internal/capture"
 	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/profile"
 	"github.com/kansoku/kansoku/internal/sensor"
 	_ "github.com/kansoku/kansoku/internal/sensor/all" // every compiled-in sensor
 	"github.com/kansoku/kansoku/internal/store"
@@ -195,4 +196,17 @@ func waitCaughtUp(ctx context.Context, b *bus.Bus, durable string, limit time.Du
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// loadProfiles returns the built-in device profiles plus those in dir.
+func loadProfiles(dir string) ([]*profile.Profile, error) {
+	ps := profile.Defaults()
+	if dir == "" {
+		return ps, nil
+	}
+	more, err := profile.Load(dir)
+	if err != nil {
+		return ps, err
+	}
+	return append(more, ps...), nil
 }

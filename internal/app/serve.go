@@ -18,15 +18,16 @@ import (
 	"github.com/kansoku/kansoku/internal/geoip"
 	"github.com/kansoku/kansoku/internal/sensor"
 	"github.com/kansoku/kansoku/internal/web"
+	"github.com/kansoku/kansoku/internal/worker"
 )
 
 // Parts selects what a process runs.
 type Parts struct {
-	Sensors, Collector, Portal bool
+	Sensors, Collector, Portal, Workers bool
 }
 
 // All is `kansoku serve`.
-var All = Parts{Sensors: true, Collector: true, Portal: true}
+var All = Parts{Sensors: true, Collector: true, Portal: true, Workers: true}
 
 // Options are process-level settings from flags.
 type Options struct {
@@ -55,8 +56,18 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if err := prepareDataDir(cfg.DataDir); err != nil {
 		return err
 	}
-	if o.Parts.Sensors && !o.Parts.Collector && cfg.Bus.URL == "" {
-		return errors.New("a sensor-only process needs bus.url (the NATS server its collector uses)")
+	if (o.Parts.Sensors || o.Parts.Workers) && !o.Parts.Collector && cfg.Bus.URL == "" {
+		return errors.New("a sensor or worker process needs bus.url (the NATS server its collector uses)")
+	}
+	wcfg := worker.DefaultConfig()
+	if err := cfg.Section("analysis", &wcfg); err != nil {
+		return err
+	}
+	if err := wcfg.Validate(); err != nil {
+		return err
+	}
+	if o.Parts == All && wcfg.Workers == 0 {
+		o.Parts.Workers = false
 	}
 	if !o.Parts.Sensors && cfg.Bus.URL == "" && !o.Parts.Collector {
 		return errors.New("a portal-only process needs bus.url")
@@ -81,12 +92,14 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	spoolCtx, stopSpool := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSpool()
 	var spoolDone chan struct{}
-	if o.Parts.Sensors {
+	if o.Parts.Sensors || o.Parts.Workers {
 		spool, err = bus.OpenSpool(filepath.Join(cfg.DataDir, "spool"), b, cfg.Bus.SpoolMaxBytes, logger.With("part", "spool"))
 		if err != nil {
 			return err
 		}
 		defer spool.Close()
+	}
+	if o.Parts.Sensors {
 		seed, err := Seed(cfg.DataDir)
 		if err != nil {
 			return err
@@ -121,7 +134,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 				return err
 			}
 			defer geo.Close()
-			coll = &collector.Collector{Bus: b, Store: s, GeoIP: geo, Logger: logger.With("part", "collector"), Batch: cfg.Collector.BatchSize, Hooks: o.Hooks}
+			hooks := append([]collector.Hook{worker.EnqueueHook(b, s)}, o.Hooks...)
+			coll = &collector.Collector{Bus: b, Store: s, GeoIP: geo, Logger: logger.With("part", "collector"), Batch: cfg.Collector.BatchSize, Hooks: hooks}
 			jl := cfg.Collector.JSONL
 			if o.EventsJSONL != "" {
 				jl.Path = o.EventsJSONL
@@ -178,6 +192,25 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 			}
 		}(r)
 	}
+	workCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorkers()
+	workDone := make(chan struct{})
+	if o.Parts.Workers {
+		profiles, err := loadProfiles(wcfg.ProfilesDir)
+		if err != nil {
+			logger.Warn("analysis profiles", "err", err)
+		}
+		w := &worker.Worker{Bus: b, Emitter: spool, Config: wcfg, Name: cfg.SensorName, Logger: logger.With("part", "worker"), Profiles: profiles}
+		listeners = append(listeners, Listener{Part: "worker", Name: "analysis", Transport: "-", Addr: fmt.Sprintf("%d parallel", max(wcfg.Workers, 1))})
+		go func() {
+			defer close(workDone)
+			if err := w.Run(workCtx); err != nil {
+				logger.Error("worker stopped", "err", err)
+			}
+		}()
+	} else {
+		close(workDone)
+	}
 	collDone := make(chan struct{})
 	if coll != nil {
 		go func() {
@@ -190,7 +223,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		close(collDone)
 	}
 	PrintTable(o.Out, listeners)
-	logger.Info("kansoku running", "sensors", len(runners), "collector", coll != nil, "portal", portalAddr)
+	logger.Info("kansoku running", "sensors", len(runners), "collector", coll != nil, "portal", portalAddr, "workers", o.Parts.Workers)
 	if o.Ready != nil {
 		o.Ready(listeners)
 	}
@@ -199,6 +232,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	logger.Info("shutting down")
 	stopSensors()
 	sensorsWG.Wait()
+	stopWorkers()
+	<-workDone
 	if spool != nil {
 		stopSpool()
 		<-spoolDone

@@ -18,6 +18,7 @@ func init() {
 		{"sensor", "run the enabled sensors only; events go to bus.url", app.Parts{Sensors: true}},
 		{"collector", "store events from the bus (bus.url, or an embedded bus exposed with bus.listen)", app.Parts{Collector: true}},
 		{"portal", "serve the portal and API from the store", app.Parts{Portal: true}},
+		{"worker", "take analysis jobs from the bus (static analysis and sandbox)", app.Parts{Workers: true}},
 	} {
 		c := c
 		Register(Command{Name: c.name, Summary: c.summary, Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {

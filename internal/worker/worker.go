@@ -1,0 +1,370 @@
+// Package worker turns captured samples into analysis reports: a collector
+// hook queues a job for every new sample on the bus's work queue, and any
+// number of workers (inside `serve` or `kansoku worker` processes on other
+// machines) take jobs, run static analysis and the sandbox, and emit the
+// report as an analysis.report event that the collector stores. A worker
+// that dies mid-job leaves the job to be redelivered, a bounded number of
+// times.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	pathpkg "path"
+	"strings"
+	"sync"
+	"testing/fstest"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/analysis"
+	"github.com/kansoku/kansoku/internal/bus"
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/profile"
+	"github.com/kansoku/kansoku/internal/sandbox"
+	"github.com/kansoku/kansoku/internal/sensor"
+	"github.com/kansoku/kansoku/internal/store"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is the `analysis:` section.
+type Config struct {
+	// Workers is how many jobs one process runs at once (0 = no worker in serve).
+	Workers int `yaml:"workers"`
+	// Dynamic enables the sandbox run; static analysis always runs.
+	Dynamic bool `yaml:"dynamic"`
+	// Timeout is the sandbox's hard run time.
+	Timeout time.Duration `yaml:"timeout"`
+	// Reboot also runs the simulated reboot for the persistence verdict.
+	Reboot bool `yaml:"reboot"`
+	// MaxAttempts bounds redelivery of a job whose worker died.
+	MaxAttempts int      `yaml:"max_attempts"`
+	YaraPath    string   `yaml:"yara_path"`
+	Rules       []string `yaml:"rules"`
+	// ProfilesDir adds device profiles the sandbox can pretend to be.
+	ProfilesDir string `yaml:"profiles_dir"`
+}
+
+// DefaultConfig runs two workers with the sandbox on.
+func DefaultConfig() Config {
+	return Config{Workers: 2, Dynamic: true, Timeout: 60 * time.Second, Reboot: true, MaxAttempts: 3}
+}
+
+// Example is the commented YAML of the section for `kansoku config example`.
+const Example = `  # Analysis jobs one process runs in parallel (serve and 'kansoku worker'); 0 disables workers in serve.
+  workers: 2
+  # Run each sample in the sandbox (qemu-user in namespaces, fake Internet); static analysis always runs.
+  dynamic: true
+  # Hard limit of one sandbox run.
+  timeout: 1m0s
+  # Also simulate a reboot to prove whether the sample persists.
+  reboot: true
+  # How often a job is retried when its worker dies.
+  max_attempts: 3
+  # The yara binary (Debian's yara 4.2) and extra rule directories.
+  yara_path: ""
+  rules: []
+  # Extra device profiles (directories with profile.yaml) for the sandbox.
+  profiles_dir: ""
+`
+
+// Validate checks the section.
+func (c Config) Validate() error {
+	switch {
+	case c.Workers < 0 || c.Workers > 256:
+		return errors.New("analysis.workers must be 0..256")
+	case c.Timeout < time.Second || c.Timeout > time.Hour:
+		return errors.New("analysis.timeout must be between 1s and 1h")
+	case c.MaxAttempts < 1 || c.MaxAttempts > 20:
+		return errors.New("analysis.max_attempts must be 1..20")
+	}
+	return nil
+}
+
+// Job is one queued analysis.
+type Job struct {
+	SHA256  string `json:"sha256"`
+	Profile string `json:"profile,omitempty"` // the capturing honeypot's device profile
+	Session string `json:"session,omitempty"`
+	Sensor  string `json:"sensor,omitempty"`
+}
+
+const subject = "analysis"
+
+// EnqueueHook returns a collector hook that queues every newly captured
+// sample that has no finished report yet.
+func EnqueueHook(b *bus.Bus, st store.ReportStore) func(context.Context, []*event.Event) error {
+	return func(ctx context.Context, evs []*event.Event) error {
+		var errs []error
+		for _, e := range evs {
+			if e.Kind != "sample.captured" {
+				continue
+			}
+			sha := e.Str("sha256")
+			if len(sha) != 64 {
+				continue
+			}
+			if r, err := st.Report(ctx, sha); err == nil && r.Status != "queued" {
+				continue
+			}
+			j, _ := json.Marshal(Job{SHA256: sha, Profile: e.Str("profile"), Session: e.Session, Sensor: e.Sensor})
+			if err := b.PublishJob(ctx, subject, sha, j); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// Worker takes jobs from the queue.
+type Worker struct {
+	Bus      *bus.Bus
+	Emitter  sensor.Emitter // analysis.report events go here (the spool)
+	Config   Config
+	Name     string // the worker's sensor name on its events
+	Logger   *slog.Logger
+	Profiles []*profile.Profile
+}
+
+// Run takes jobs, Config.Workers at a time, until ctx is done; jobs in hand
+// are finished (their runs are bounded by the sandbox timeout).
+func (w *Worker) Run(ctx context.Context) error {
+	if w.Logger == nil {
+		w.Logger = slog.New(slog.DiscardHandler)
+	}
+	n := max(w.Config.Workers, 1)
+	var cons jetstream.Consumer
+	for {
+		var err error
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cons, err = w.Bus.JS.CreateOrUpdateConsumer(cctx, bus.JobsStream, jetstream.ConsumerConfig{
+			Durable: "analysis", FilterSubject: "jobs." + subject, AckPolicy: jetstream.AckExplicitPolicy,
+			AckWait: w.Config.Timeout*3 + time.Minute, MaxDeliver: w.Config.MaxAttempts, MaxAckPending: 1024,
+		})
+		cancel()
+		if err == nil {
+			break
+		}
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			_ = w.Bus.Ensure(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, n)
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			<-sem
+			continue
+		}
+		got := false
+		for m := range batch.Messages() {
+			got = true
+			wg.Add(1)
+			go func(m jetstream.Msg) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				w.handle(context.WithoutCancel(ctx), m)
+			}(m)
+		}
+		if !got {
+			<-sem
+		}
+	}
+	return nil
+}
+
+func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
+	var j Job
+	if err := json.Unmarshal(m.Data(), &j); err != nil || len(j.SHA256) != 64 {
+		w.Logger.Warn("dropping malformed job", "err", err)
+		_ = m.Term()
+		return
+	}
+	// Keep the job ours while the sandbox runs.
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_ = m.InProgress()
+			}
+		}
+	}()
+	defer close(stop)
+	data, err := w.Bus.Get(ctx, bus.SamplesBucket, j.SHA256)
+	if err != nil {
+		w.Logger.Warn("sample not available yet", "sha256", j.SHA256, "err", err)
+		_ = m.NakWithDelay(5 * time.Second)
+		return
+	}
+	e := w.Analyze(ctx, data, j.Profile)
+	e.Sensor = w.Name
+	e.Session = j.Session
+	if err := w.Emitter.Emit(ctx, e); err != nil {
+		w.Logger.Error("emit report", "sha256", j.SHA256, "err", err)
+		_ = m.Nak()
+		return
+	}
+	_ = m.Ack()
+}
+
+// Analyze runs the static and (if enabled and possible) dynamic analysis
+// and returns the analysis.report event.
+func (w *Worker) Analyze(ctx context.Context, data []byte, profileName string) *event.Event {
+	rep, derr := Analyze(ctx, data, w.Config, w.device(profileName), w.Logger)
+	e := event.New("sandbox", "analysis.report")
+	e.Set("sha256", rep.SHA256)
+	if derr != nil {
+		e.Set("status", "failed").Set("error", derr.Error())
+	} else {
+		e.Set("status", "done")
+	}
+	if rep.Static != nil {
+		e.Set("file_type", rep.Static.FileType)
+		if rep.Static.ELF != nil {
+			e.Set("arch", rep.Static.ELF.Arch)
+		}
+	}
+	e.Set("family", rep.Verdict.Family)
+	var obj map[string]any
+	b, _ := json.Marshal(rep)
+	_ = json.Unmarshal(b, &obj)
+	e.Set("report", obj)
+	return e
+}
+
+// device binds Device to a profile name.
+func (w *Worker) device(name string) func(arch string) sandbox.Device {
+	return func(arch string) sandbox.Device { return w.Device(name, arch) }
+}
+
+// Device picks the sandbox device: the capturing profile, else one of the
+// sample's architecture, else the sandbox's default root filesystem.
+func (w *Worker) Device(name, arch string) sandbox.Device {
+	{
+		var p *profile.Profile
+		if name != "" {
+			p = profile.ByName(w.Profiles, name)
+		}
+		if p == nil || (arch != "" && !sameFamily(p.Arch, arch)) {
+			for _, c := range w.Profiles {
+				if sameFamily(c.Arch, arch) {
+					p = c
+					break
+				}
+			}
+		}
+		if p == nil {
+			return sandbox.Device{Arch: arch}
+		}
+		return DeviceOf(p, arch)
+	}
+}
+
+func sameFamily(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		if strings.HasPrefix(s, "arm") && s != "arm64" {
+			return "arm"
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
+
+// DeviceOf turns a honeypot profile into the sandbox's device, so a sample
+// runs on the same device it was captured on.
+func DeviceOf(p *profile.Profile, arch string) sandbox.Device {
+	m := fstest.MapFS{}
+	for path, f := range p.Files {
+		name := strings.TrimPrefix(path, "/")
+		if name == "" {
+			continue
+		}
+		mf := &fstest.MapFile{Data: f.Data, Mode: f.Mode}
+		if f.Mode&fs.ModeSymlink != 0 {
+			mf.Data = []byte(f.Target)
+		}
+		m[name] = mf
+	}
+	// On the device, boot scripts create the tmpfs directories that links
+	// such as /tmp -> /var/tmp point to. The sandbox does not boot first and
+	// gives the sample a fresh tmpfs anyway, so such links become plain
+	// directories, and links to files that exist only at run time go.
+	for name, mf := range m {
+		if mf.Mode&fs.ModeSymlink == 0 {
+			continue
+		}
+		if runtimeDirs[name] {
+			m[name] = &fstest.MapFile{Mode: fs.ModeDir | 0o1777}
+			continue
+		}
+		target := strings.TrimPrefix(string(mf.Data), "/")
+		if !strings.HasPrefix(string(mf.Data), "/") {
+			target = strings.TrimPrefix(pathpkg.Join(pathpkg.Dir("/"+name), string(mf.Data)), "/")
+		}
+		if _, err := fs.Stat(m, target); err != nil {
+			delete(m, name)
+		}
+	}
+	if _, ok := m["tmp"]; !ok {
+		m["tmp"] = &fstest.MapFile{Mode: fs.ModeDir | 0o1777}
+	}
+	if arch == "" {
+		arch = p.Arch
+	}
+	return sandbox.Device{Arch: arch, RootFS: m, CPUInfo: p.CPUInfo, Mounts: p.Mounts, BootScripts: p.BootScripts, Hostname: p.Name}
+}
+
+// runtimeDirs are directories devices link into tmpfs at boot.
+var runtimeDirs = map[string]bool{"tmp": true, "var": true, "root": true, "home": true, "mnt": true, "etc/config": true, "var/run": true, "var/tmp": true}
+
+// Analyze is the analysis `kansoku analyze` and the workers share: static
+// analysis, then the sandbox for ELF samples when enabled and available.
+func Analyze(ctx context.Context, data []byte, cfg Config, device func(arch string) sandbox.Device, logger *slog.Logger) (*analysis.Report, error) {
+	rep, err := analysis.Analyze(ctx, data, analysis.Options{YaraPath: cfg.YaraPath, Rules: cfg.Rules, Logger: logger})
+	if rep == nil {
+		rep = &analysis.Report{Version: analysis.ReportVersion, SHA256: bus.Hashes(data).SHA256}
+	}
+	if err != nil {
+		return rep, fmt.Errorf("static analysis: %w", err)
+	}
+	if !cfg.Dynamic || rep.Static == nil || rep.Static.ELF == nil {
+		return rep, nil
+	}
+	if err := sandbox.Available(); err != nil {
+		rep.Dynamic, _ = json.Marshal(map[string]string{"error": err.Error()})
+		return rep, nil
+	}
+	dev := sandbox.Device{Arch: rep.Static.ELF.Arch}
+	if device != nil {
+		dev = device(rep.Static.ELF.Arch)
+	}
+	dyn, err := sandbox.Run(ctx, data, dev, sandbox.Options{Timeout: cfg.Timeout, Reboot: cfg.Reboot, Logger: logger})
+	if err != nil {
+		rep.Dynamic, _ = json.Marshal(map[string]string{"error": err.Error()})
+		return rep, fmt.Errorf("sandbox: %w", err)
+	}
+	rep.Dynamic, _ = json.Marshal(dyn)
+	rep.Finished = time.Now().UTC()
+	return rep, nil
+}
