@@ -24,7 +24,8 @@ type Config struct {
 	ExcludeFile string   `yaml:"exclude_file"`
 	Exclude     []string `yaml:"exclude"`
 	// Modules to run, "name" on the module's default port or "name:port";
-	// empty means every registered module on its default port.
+	// empty means every registered module on its default port, "none"
+	// means discovery only.
 	Modules []string `yaml:"modules"`
 	// Concurrency bounds probes and grabs in flight.
 	Concurrency int `yaml:"concurrency"`
@@ -145,11 +146,14 @@ func (c Config) moduleSpecs() ([]moduleSpec, error) {
 	if len(names) == 0 {
 		names = ModuleNames()
 	}
-	var out []moduleSpec
+	out := []moduleSpec{}
 	for _, n := range names {
 		for _, f := range strings.Split(n, ",") {
 			f = strings.TrimSpace(f)
 			if f == "" {
+				continue
+			}
+			if f == "none" { // discovery only
 				continue
 			}
 			name, portStr, hasPort := strings.Cut(f, ":")

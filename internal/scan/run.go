@@ -259,8 +259,27 @@ func (r *runner) probe(ctx context.Context, j job) {
 		return // left in flight: a resumed scan repeats it
 	}
 	var hr *HostResult
-	if j.port.Transport == "tcp" {
-		open, err := r.connect(ctx, j)
+	if j.port.Transport == "tcp" && anyApplies(r.specs, j.port) {
+		// The grab's own connection is the discovery probe: a separate
+		// connect first would cost the target a second handshake.
+		r.probes.Add(1)
+		hr = r.grab(ctx, j)
+		if ctx.Err() != nil {
+			return
+		}
+		switch allStatus(hr) {
+		case StatusConnectionRefused:
+			r.closed.Add(1)
+			r.tracker.done(j.pos)
+			return
+		case StatusConnectionTimeout:
+			r.timeout.Add(1)
+			r.tracker.done(j.pos)
+			return
+		}
+		r.open.Add(1)
+	} else if j.port.Transport == "tcp" {
+		err := r.connect(ctx, j)
 		if ctx.Err() != nil {
 			return
 		}
@@ -276,7 +295,6 @@ func (r *runner) probe(ctx context.Context, j job) {
 			r.tracker.done(j.pos)
 			return
 		}
-		_ = open
 		r.open.Add(1)
 		hr = r.grab(ctx, j)
 	} else {
@@ -301,23 +319,24 @@ func (r *runner) probe(ctx context.Context, j job) {
 	r.tracker.done(j.pos)
 }
 
-// connect is the discovery probe; a nil error means the port is open. A
+// connect is the discovery probe for ports no module grabs; a nil error
+// means the port is open. A
 // timeout is retried (Config.Retries times) since a lost SYN is not proof
 // of a filtered port; a refusal is.
-func (r *runner) connect(ctx context.Context, j job) (bool, error) {
+func (r *runner) connect(ctx context.Context, j job) error {
 	ap := netip.AddrPortFrom(j.addr, j.port.Port)
 	addr := ap.String()
 	if r.fast {
 		if err := r.dialer.permit(addr); err != nil {
-			return false, err
+			return err
 		}
 		switch fastConnect(ap) {
 		case connectOpen:
 			r.probes.Add(1)
-			return true, nil
+			return nil
 		case connectClosed:
 			r.probes.Add(1)
-			return false, errRefused
+			return errRefused
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -327,18 +346,30 @@ func (r *runner) connect(ctx context.Context, j job) (bool, error) {
 		cancel()
 		if err == nil {
 			conn.Close()
-			return true, nil
+			return nil
 		}
 		if attempt >= r.cfg.Retries || ctx.Err() != nil {
-			return false, err
+			return err
 		}
 		if st := StatusFromError(err); st != StatusConnectionTimeout && st != StatusIOTimeout {
-			return false, err
+			return err
 		}
 	}
 }
 
 var errRefused = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+
+// allStatus is the status every module reported, or "" if they differ.
+func allStatus(hr *HostResult) Status {
+	var st Status
+	for _, d := range hr.Data {
+		if st != "" && d.Status != st {
+			return ""
+		}
+		st = d.Status
+	}
+	return st
+}
 
 func anySuccess(hr *HostResult) bool {
 	for _, d := range hr.Data {

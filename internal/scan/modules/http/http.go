@@ -5,6 +5,7 @@
 package http
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -106,44 +107,42 @@ func (m Module) DefaultPort() uint16 {
 	return 80
 }
 
-var errOffHost = errors.New("redirect to another host refused")
-
-// Scan fetches / and the favicon.
+// Scan fetches / (following same-address redirects) and the favicon over
+// one kept-alive connection where the server allows it.
 func (m Module) Scan(ctx context.Context, t scan.Target) (scan.Status, any, error) {
 	base := &url.URL{Scheme: m.Name(), Host: netip.AddrPortFrom(t.IP, t.Port).String(), Path: "/"}
-	tr := &stdhttp.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return t.DialerOrDefault().DialContext(ctx, network, addr)
-		},
-		// Certificates are recorded, not trusted: scanning is about what
-		// is exposed, valid or not.
-		TLSClientConfig:        &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // observation only
-		MaxResponseHeaderBytes: 64 << 10,
-		DisableCompression:     true,
-		MaxIdleConnsPerHost:    1,
-		ResponseHeaderTimeout:  t.Timeout,
-		ForceAttemptHTTP2:      false,
-	}
-	defer tr.CloseIdleConnections()
+	c := &client{t: t, tls: m.TLS}
+	defer c.close()
 	res := &Result{}
-	client := &stdhttp.Client{
-		Transport: tr,
-		CheckRedirect: func(req *stdhttp.Request, via []*stdhttp.Request) error {
-			if len(via) >= maxRedirects {
-				return stdhttp.ErrUseLastResponse
+	u := base
+	var resp *stdhttp.Response
+	var body []byte
+	for hop := 0; ; hop++ {
+		var err error
+		resp, body, err = c.get(ctx, u, maxBody)
+		if err != nil {
+			if hop == 0 {
+				return scan.StatusFromError(err), nil, err
 			}
-			if !sameHost(req.URL, t) {
-				res.Redirect = req.URL.String()
-				return stdhttp.ErrUseLastResponse
-			}
-			return nil
-		},
+			return scan.StatusFromError(err), nil, fmt.Errorf("http: redirect to %s: %w", u, err)
+		}
+		if hop == 0 && c.state != nil {
+			res.TLS = tlsInfo(c.state)
+		}
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode < 300 || resp.StatusCode > 399 || loc == "" || hop >= maxRedirects {
+			break
+		}
+		next, err := u.Parse(loc)
+		if err != nil || !sameHost(next, t) || (next.Scheme != "http" && next.Scheme != "https") {
+			// Never follow a redirect off the target: it could lead
+			// anywhere, including outside the scan's list.
+			res.Redirect = strings.ToValidUTF8(loc, "\uFFFD")
+			break
+		}
+		u = next
 	}
-	resp, body, err := get(ctx, client, base.String(), maxBody)
-	if err != nil {
-		return scan.StatusFromError(unwrapURL(err)), nil, err
-	}
-	res.URL = resp.Request.URL.String()
+	res.URL = u.String()
 	res.StatusCode = resp.StatusCode
 	res.Status = resp.Status
 	res.Headers = headers(resp.Header)
@@ -157,17 +156,14 @@ func (m Module) Scan(ctx context.Context, t scan.Target) (scan.Status, any, erro
 	res.BodySHA256 = hex.EncodeToString(sum[:])
 	pi := ParsePage(body)
 	res.Title, res.PasswordForm = pi.Title, pi.PasswordForm
-	if resp.TLS != nil {
-		res.TLS = tlsInfo(resp.TLS)
-	}
 
-	iconURL := base.ResolveReference(&url.URL{Path: "/favicon.ico"})
+	iconURL := u.ResolveReference(&url.URL{Path: "/favicon.ico"})
 	if pi.IconHref != "" {
-		if u, err := resp.Request.URL.Parse(pi.IconHref); err == nil && sameHost(u, t) {
-			iconURL = u
+		if iu, err := u.Parse(pi.IconHref); err == nil && sameHost(iu, t) && (iu.Scheme == "http" || iu.Scheme == "https") {
+			iconURL = iu
 		}
 	}
-	if r, icon, err := get(ctx, client, iconURL.String(), maxFavicon); err == nil && r.StatusCode == 200 && len(icon) > 0 && len(icon) <= maxFavicon && !looksHTML(icon) {
+	if r, icon, err := c.get(ctx, iconURL, maxFavicon); err == nil && r.StatusCode == 200 && len(icon) > 0 && len(icon) <= maxFavicon && !looksHTML(icon) {
 		h := FaviconHash(icon)
 		res.FaviconHash = &h
 		res.FaviconURL = iconURL.String()
@@ -175,34 +171,110 @@ func (m Module) Scan(ctx context.Context, t scan.Target) (scan.Status, any, erro
 	return scan.StatusSuccess, res, nil
 }
 
-func get(ctx context.Context, c *stdhttp.Client, u string, limit int64) (*stdhttp.Response, []byte, error) {
-	req, err := stdhttp.NewRequestWithContext(ctx, stdhttp.MethodGet, u, nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("http: request: %w", err)
-	}
-	req.Header.Set("User-Agent", "kansoku-scan/1 (observation only)")
-	req.Header.Set("Accept", "*/*")
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil && len(body) == 0 {
-		return resp, nil, fmt.Errorf("http: read body: %w", err)
-	}
-	return resp, body, nil
+// client is a minimal HTTP/1.1 client bound to one target: it dials only
+// through the target's Dialer and keeps at most one connection, which
+// costs far less per host than a net/http Transport.
+type client struct {
+	t     scan.Target
+	tls   bool
+	conn  net.Conn
+	br    *bufio.Reader
+	key   string // scheme://host:port of conn
+	state *tls.ConnectionState
 }
 
-func unwrapURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if strings.Contains(ue.Err.Error(), "malformed HTTP") {
-			return scan.ProtocolError("http: %v", ue.Err)
-		}
-		return ue.Err
+func (c *client) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
 	}
-	return err
+}
+
+func (c *client) connect(ctx context.Context, u *url.URL) error {
+	key := u.Scheme + "://" + u.Host
+	if c.conn != nil && c.key == key {
+		return nil
+	}
+	c.close()
+	ap, err := netip.ParseAddrPort(u.Host)
+	if err != nil {
+		port := uint16(80)
+		if u.Scheme == "https" {
+			port = 443
+		}
+		a, aerr := netip.ParseAddr(strings.Trim(u.Host, "[]"))
+		if aerr != nil {
+			return fmt.Errorf("http: host %q: %w", u.Host, aerr)
+		}
+		ap = netip.AddrPortFrom(a, port)
+	}
+	conn, err := c.t.DialerOrDefault().DialContext(ctx, "tcp", ap.String())
+	if err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	}
+	if u.Scheme == "https" {
+		// Certificates are recorded, not trusted: scanning is about what
+		// is exposed, valid or not.
+		tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}) //nolint:gosec // observation only
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return err
+		}
+		if c.state == nil {
+			st := tc.ConnectionState()
+			c.state = &st
+		}
+		conn = tc
+	}
+	c.conn, c.key = conn, key
+	c.br = bufio.NewReaderSize(conn, 4096)
+	return nil
+}
+
+func (c *client) get(ctx context.Context, u *url.URL, limit int64) (*stdhttp.Response, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		reused := c.conn != nil && c.key == u.Scheme+"://"+u.Host
+		if err := c.connect(ctx, u); err != nil {
+			return nil, nil, err
+		}
+		resp, body, err := c.roundTrip(u, limit)
+		if err == nil {
+			return resp, body, nil
+		}
+		c.close()
+		// A kept-alive connection the server closed meanwhile is retried
+		// once on a fresh one.
+		if !reused || attempt > 0 {
+			return nil, nil, err
+		}
+	}
+}
+
+func (c *client) roundTrip(u *url.URL, limit int64) (*stdhttp.Response, []byte, error) {
+	path := u.RequestURI()
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: kansoku-scan/1 (observation only)\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n"
+	if _, err := io.WriteString(c.conn, req); err != nil {
+		return nil, nil, err
+	}
+	r, err := stdhttp.ReadResponse(c.br, &stdhttp.Request{Method: stdhttp.MethodGet, URL: u})
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "malformed") {
+			return nil, nil, scan.ProtocolError("http: %v", err)
+		}
+		return nil, nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	r.Body.Close()
+	if err != nil && len(body) == 0 {
+		return nil, nil, fmt.Errorf("http: read body: %w", err)
+	}
+	if r.Close || int64(len(body)) > limit || err != nil {
+		c.close() // the rest of the body or the connection is not reusable
+	}
+	return r, body, nil
 }
 
 func sameHost(u *url.URL, t scan.Target) bool {
