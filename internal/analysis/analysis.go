@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/analysis/ssdeep"
 	"github.com/kansoku/kansoku/internal/analysis/tlsh"
 )
 
@@ -83,7 +84,8 @@ const (
 	TypeOther = "other"
 )
 
-// Hashes identify a sample exactly (MD5 … SHA-512) and by similarity (TLSH).
+// Hashes identify a sample exactly (MD5 … SHA-512) and by similarity
+// (TLSH, ssdeep).
 type Hashes struct {
 	MD5    string `json:"md5"`
 	SHA1   string `json:"sha1"`
@@ -93,6 +95,8 @@ type Hashes struct {
 	// uniform, with the reason in TLSHError.
 	TLSH      string `json:"tlsh,omitempty"`
 	TLSHError string `json:"tlsh_error,omitempty"`
+	// SSDEEP is the ssdeep (CTPH) digest, as MalwareBazaar publishes it.
+	SSDEEP string `json:"ssdeep"`
 }
 
 // StaticReport is everything learnt without running the sample.
@@ -198,6 +202,7 @@ func hashAll(data []byte) Hashes {
 		SHA1:   hex.EncodeToString(s1[:]),
 		SHA256: hex.EncodeToString(s256[:]),
 		SHA512: hex.EncodeToString(s512[:]),
+		SSDEEP: ssdeep.Hash(data),
 	}
 	if d, err := tlsh.Hash(data); err != nil {
 		h.TLSHError = err.Error()

@@ -94,7 +94,7 @@ func TestStaticArchMatrix(t *testing.T) {
 			if v.Family != "mirai" || v.Severity != SeverityHigh {
 				t.Errorf("verdict %+v", v)
 			}
-			if r.Hashes.TLSH == "" || len(r.Hashes.SHA512) != 128 {
+			if r.Hashes.TLSH == "" || len(r.Hashes.SHA512) != 128 || !strings.Contains(r.Hashes.SSDEEP, ":") {
 				t.Errorf("hashes %+v", r.Hashes)
 			}
 		})
