@@ -1,6 +1,7 @@
 package amp
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"testing"
@@ -60,4 +61,31 @@ func exchange(t testing.TB, from, to string, req []byte, quiet time.Duration) []
 		}
 		out = append(out, append([]byte(nil), buf[:n]...))
 	}
+}
+
+// startAt serves one instance on a fixed address (for clients that cannot
+// be told a port); it skips when the address cannot be bound.
+func startAt(t *testing.T, protocol string, hub *Hub, addr string) *sensortest.Recorder {
+	t.Helper()
+	f, _ := sensor.Lookup("amp")
+	cfg := DefaultConfig()
+	cfg.Protocol = protocol
+	cfg.Shared = hub.Config()
+	rec := sensortest.NewRecorder()
+	env := sensor.Env{Name: "amp-" + protocol, SensorName: "test-sensor", Emitter: rec, Logger: slog.New(slog.DiscardHandler),
+		Seed: []byte("sensortest-seed"), Services: map[string]any{ServiceHub: hub}}
+	s, err := NewSensor(env, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &sensor.Runner{Name: env.Name, Factory: f, Sensor: s, Limits: sensor.DefaultLimits(), Env: env}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := r.Listen(ctx, addr); err != nil {
+		cancel()
+		t.Skipf("cannot bind %s for a client with a fixed port: %v", addr, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = r.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return rec
 }

@@ -208,6 +208,9 @@ func (h *dnsHandler) Respond(req []byte, _ Peer) (Reply, error) {
 		}
 	}
 	m.Truncate(int(size))
+	// Truncate turns compression off for messages that fit; a real server
+	// always compresses.
+	m.Compress = true
 	out, err := m.Pack()
 	if err != nil {
 		return Reply{}, fmt.Errorf("dns: pack reply: %w", err)

@@ -160,6 +160,9 @@ func ntpTime(t time.Time) uint64 {
 	return secs<<32 | frac
 }
 
+// lfp formats an NTP timestamp as ntpd prints l_fp values in mode 6.
+func lfp(t uint64) string { return fmt.Sprintf("0x%08x.%08x", t>>32, t&0xffffffff) }
+
 // control answers mode 6 (ntpq) requests.
 func (h *ntpHandler) control(req []byte, vn byte) (Reply, error) {
 	if len(req) < 12 {
@@ -180,8 +183,8 @@ func (h *ntpHandler) control(req []byte, vn byte) (Reply, error) {
 			fmt.Sprintf(`version="%s"`, h.version), `processor="x86_64"`, `system="Linux/3.10.0-1160.el7.x86_64"`,
 			"leap=0", "stratum=2", "precision=-24", "rootdelay=23.871", "rootdisp=47.212",
 			fmt.Sprintf("refid=%d.%d.%d.%d", h.refid[0], h.refid[1], h.refid[2], h.refid[3]),
-			fmt.Sprintf("reftime=0x%016x", ntpTime(now.Add(-37*time.Second))),
-			fmt.Sprintf("clock=0x%016x", ntpTime(now)),
+			"reftime=" + lfp(ntpTime(now.Add(-37*time.Second))),
+			"clock=" + lfp(ntpTime(now)),
 			"peer=41637", "tc=10", "mintc=3", "offset=-0.421", "frequency=-12.637", "sys_jitter=0.287",
 			"clk_jitter=0.341", "clk_wander=0.009",
 		}, ", ") + "\r\n"
