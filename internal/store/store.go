@@ -33,6 +33,7 @@ type Store interface {
 	Samples(ctx context.Context, q ListQuery) ([]Sample, error)
 	URLs(ctx context.Context, q ListQuery) ([]URL, error)
 	ReportStore
+	C2s(ctx context.Context, q ListQuery) ([]C2, error)
 	Close() error
 }
 
@@ -147,4 +148,17 @@ type Report struct {
 // ReportStore reads analysis reports.
 type ReportStore interface {
 	Report(ctx context.Context, sha256 string) (*Report, error)
+}
+
+// C2 is a command-and-control server named by an analysed sample.
+type C2 struct {
+	Host      string    `json:"host"` // IP address or domain name
+	Port      uint16    `json:"port"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Family    string    `json:"family,omitempty"`
+	SHA256    string    `json:"sha256,omitempty"`
+	Source    string    `json:"source"` // sandbox or static
+	Count     int64     `json:"count"`
+	Cursor    string    `json:"-"`
 }

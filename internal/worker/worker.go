@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	pathpkg "path"
+	"strconv"
 	"strings"
 	"sync"
 	"testing/fstest"
@@ -245,6 +247,8 @@ func (w *Worker) Analyze(ctx context.Context, data []byte, profileName string) *
 		}
 	}
 	e.Set("family", rep.Verdict.Family)
+	c2, urls := indicators(rep)
+	e.Set("c2", c2).Set("urls", urls)
 	var obj map[string]any
 	b, _ := json.Marshal(rep)
 	_ = json.Unmarshal(b, &obj)
@@ -367,4 +371,42 @@ func Analyze(ctx context.Context, data []byte, cfg Config, device func(arch stri
 	rep.Dynamic, _ = json.Marshal(dyn)
 	rep.Finished = time.Now().UTC()
 	return rep, nil
+}
+
+// indicators lists the C2s and URLs a report names, for the store's C2 and
+// URL tables. Addresses the sandbox's fake DNS handed out are not real, so
+// a resolved C2 is filed under its name.
+func indicators(rep *analysis.Report) (c2 []any, urls []any) {
+	seenURL := map[string]bool{}
+	addURL := func(u string) {
+		if u != "" && !seenURL[u] && len(seenURL) < 100 {
+			seenURL[u] = true
+			urls = append(urls, u)
+		}
+	}
+	if rep.Static != nil {
+		for _, u := range rep.Static.IOCs.URLs {
+			addURL(u)
+		}
+	}
+	if len(rep.Dynamic) > 0 {
+		var dyn sandbox.Report
+		if json.Unmarshal(rep.Dynamic, &dyn) == nil {
+			for _, c := range dyn.C2 {
+				host, port, err := net.SplitHostPort(c.Dst)
+				if err != nil {
+					continue
+				}
+				if c.Name != "" {
+					host = c.Name
+				}
+				p, _ := strconv.Atoi(port)
+				c2 = append(c2, map[string]any{"host": host, "port": p, "source": "sandbox"})
+			}
+			for _, d := range dyn.DownloadURLs {
+				addURL(d.URL)
+			}
+		}
+	}
+	return c2, urls
 }

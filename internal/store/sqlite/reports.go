@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
@@ -54,9 +55,78 @@ func (reportDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Event) err
 		_, err = tx.ExecContext(ctx, `UPDATE samples SET family = CASE WHEN ? != '' THEN ? ELSE family END, arch = CASE WHEN ? != '' THEN ? ELSE arch END,
 			file_type = CASE WHEN ? != '' THEN ? ELSE file_type END WHERE sha256 = ?`,
 			e.Str("family"), e.Str("family"), e.Str("arch"), e.Str("arch"), e.Str("file_type"), e.Str("file_type"), sha)
-		return err
+		if err != nil {
+			return err
+		}
+		return reportIndicators(ctx, tx, e, sha)
 	}
 	return nil
+}
+
+// reportIndicators files the C2s and URLs a report names into their tables.
+func reportIndicators(ctx context.Context, tx *sql.Tx, e *event.Event, sha string) error {
+	t := e.Time.UnixNano()
+	if list, ok := e.Data["c2"].([]any); ok {
+		for _, x := range list {
+			m, _ := x.(map[string]any)
+			host, _ := m["host"].(string)
+			port := floatOf(m["port"])
+			source, _ := m["source"].(string)
+			if host == "" || port <= 0 || port > 65535 {
+				continue
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO c2s (host, port, first_seen, last_seen, family, sha256, source, count) VALUES (?,?,?,?,?,?,?,1)
+				ON CONFLICT(host, port) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+				family = CASE WHEN excluded.family != '' THEN excluded.family ELSE family END, sha256 = excluded.sha256, count = count + 1`,
+				host, int(port), t, t, e.Str("family"), sha, source)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if list, ok := e.Data["urls"].([]any); ok {
+		for _, x := range list {
+			raw, _ := x.(string)
+			if raw == "" || len(raw) > 2048 {
+				continue
+			}
+			host := ""
+			if u, err := url.Parse(raw); err == nil {
+				host = u.Hostname()
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, count) VALUES (?,?,?,?, 'unknown', 0)
+				ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+				raw, host, t, t)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// C2s implements store.Store.
+func (db *DB) C2s(ctx context.Context, q store.ListQuery) ([]store.C2, error) {
+	after, limit, err := listBounds(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT seq, host, port, first_seen, last_seen, family, sha256, source, count FROM c2s WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: c2s: %w", err)
+	}
+	defer rows.Close()
+	var out []store.C2
+	for rows.Next() {
+		var c store.C2
+		var seq, first, last int64
+		if err := rows.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count); err != nil {
+			return nil, err
+		}
+		c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), encodeCursor(seq)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 func (reportDeriver) Flush(context.Context, *sql.Tx) error { return nil }

@@ -180,7 +180,9 @@ func TestReportsFollowSamples(t *testing.T) {
 	rep := event.New("sandbox", "analysis.report")
 	rep.Time, rep.Sensor = t0.Add(time.Minute), "w1"
 	rep.Set("sha256", sha).Set("status", "done").Set("family", "mirai").Set("arch", "arm").Set("file_type", "elf").
-		Set("report", map[string]any{"static": map[string]any{"arch": "arm"}})
+		Set("report", map[string]any{"static": map[string]any{"arch": "arm"}}).
+		Set("c2", []any{map[string]any{"host": "cnc.example.net", "port": 23.0, "source": "sandbox"}, map[string]any{"host": "", "port": 1.0}}).
+		Set("urls", []any{"http://198.51.100.3/bins/mirai.arm"})
 	if _, err := db.InsertEvents(ctx, []*event.Event{rep}); err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +193,14 @@ func TestReportsFollowSamples(t *testing.T) {
 	s, _ := db.Sample(ctx, sha)
 	if s.Family != "mirai" || s.Arch != "arm" {
 		t.Fatalf("sample not updated from report: %+v", s)
+	}
+	c2s, err := db.C2s(ctx, store.ListQuery{})
+	if err != nil || len(c2s) != 1 || c2s[0].Host != "cnc.example.net" || c2s[0].Port != 23 || c2s[0].Family != "mirai" {
+		t.Fatalf("c2s: %+v %v", c2s, err)
+	}
+	urls, _ := db.URLs(ctx, store.ListQuery{})
+	if len(urls) != 1 || urls[0].URL != "http://198.51.100.3/bins/mirai.arm" {
+		t.Fatalf("urls from report: %+v", urls)
 	}
 	if _, err := db.Report(ctx, strings.Repeat("0", 64)); err != store.ErrNotFound {
 		t.Fatalf("missing report: %v", err)
