@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/scan"
 	"github.com/kansoku/kansoku/internal/scan/cluster"
@@ -64,7 +65,9 @@ func TestScanFarm(t *testing.T) {
 	var clusters []cluster.Cluster
 	cfg := scan.Config{
 		Targets: []string{"127.20.0.0/23"}, Ports: allPorts, Exclude: []string{excluded.String()},
-		Rate: scan.MaxRate, Concurrency: 512, Seed: 7, Dialer: rec,
+		// Generous timeouts: under -race on a busy 2-core machine an SSH
+		// handshake can take seconds; correctness, not speed, is tested.
+		Rate: scan.MaxRate, Concurrency: 128, Seed: 7, Dialer: rec, Timeout: 30 * time.Second, ConnectTimeout: 10 * time.Second,
 		OnClusters: func(c []cluster.Cluster) { clusters = c },
 	}
 	st, err := scan.Run(ctx, cfg, sink, nil)

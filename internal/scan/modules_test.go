@@ -49,7 +49,7 @@ func TestModulesAgainstFarm(t *testing.T) {
 
 	t.Run("ssh", func(t *testing.T) {
 		d, s := findDevice(t, farm, "storebox-nas", "ssh")
-		st, res, err := grab(t, ssh.Module{}, d.IP, s.Port, 5*time.Second)
+		st, res, err := grab(t, ssh.Module{}, d.IP, s.Port, 30*time.Second)
 		r, _ := res.(*ssh.Result)
 		if st != scan.StatusSuccess || r == nil {
 			t.Fatalf("%s %v", st, err)
@@ -60,7 +60,7 @@ func TestModulesAgainstFarm(t *testing.T) {
 	})
 	t.Run("https", func(t *testing.T) {
 		d, s := findDevice(t, farm, "storebox-nas", "https")
-		st, res, err := grab(t, mhttp.Module{TLS: true}, d.IP, s.Port, 5*time.Second)
+		st, res, err := grab(t, mhttp.Module{TLS: true}, d.IP, s.Port, 30*time.Second)
 		r, _ := res.(*mhttp.Result)
 		if st != scan.StatusSuccess || r == nil || r.TLS == nil {
 			t.Fatalf("%s %v", st, err)
@@ -72,7 +72,7 @@ func TestModulesAgainstFarm(t *testing.T) {
 	t.Run("modbus", func(t *testing.T) {
 		for _, tmpl := range []string{"aquagate", "contrix-plc"} {
 			d, s := findDevice(t, farm, tmpl, "modbus")
-			st, res, err := grab(t, modbus.Module{}, d.IP, s.Port, 5*time.Second)
+			st, res, err := grab(t, modbus.Module{}, d.IP, s.Port, 30*time.Second)
 			r, _ := res.(*modbus.Result)
 			if st != scan.StatusSuccess || r == nil {
 				t.Fatalf("%s %v", st, err)
@@ -84,7 +84,7 @@ func TestModulesAgainstFarm(t *testing.T) {
 	})
 	t.Run("telnet", func(t *testing.T) {
 		d, s := findDevice(t, farm, "wr-router", "telnet")
-		st, res, err := grab(t, telnet.Module{}, d.IP, s.Port, 5*time.Second)
+		st, res, err := grab(t, telnet.Module{}, d.IP, s.Port, 30*time.Second)
 		r, _ := res.(*telnet.Result)
 		if st != scan.StatusSuccess || r == nil {
 			t.Fatalf("%s %v", st, err)
@@ -95,7 +95,7 @@ func TestModulesAgainstFarm(t *testing.T) {
 	})
 	t.Run("ftp", func(t *testing.T) {
 		d, s := findDevice(t, farm, "storebox-nas", "ftp")
-		st, res, _ := grab(t, ftp.Module{}, d.IP, s.Port, 5*time.Second)
+		st, res, _ := grab(t, ftp.Module{}, d.IP, s.Port, 30*time.Second)
 		if r, _ := res.(*ftp.Result); st != scan.StatusSuccess || r == nil || r.Code != 220 || !strings.Contains(r.Banner, "StoreBox") {
 			t.Errorf("%s %+v", st, res)
 		}

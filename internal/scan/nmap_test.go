@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/scan"
 	"github.com/kansoku/kansoku/internal/scan/devicefarm"
@@ -62,7 +63,7 @@ func TestNmapAgrees(t *testing.T) {
 	sort.Strings(byNmap)
 
 	sink := &memSink{}
-	cfg := scan.Config{Targets: []string{"127.10.0.0/28"}, Ports: []string{ports}, Rate: 10000, Seed: 1, Modules: []string{"telnet"}}
+	cfg := scan.Config{Targets: []string{"127.10.0.0/28"}, Ports: []string{ports}, Rate: 10000, Seed: 1, Modules: []string{"telnet"}, Timeout: 30 * time.Second}
 	if _, err := scan.Run(ctx, cfg, sink, nil); err != nil {
 		t.Fatal(err)
 	}

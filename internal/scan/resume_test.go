@@ -26,7 +26,7 @@ func TestScanStopAndResume(t *testing.T) {
 	cp := filepath.Join(t.TempDir(), "scan.checkpoint")
 	cfg := scan.Config{
 		Targets: []string{"127.21.0.0/24"}, Ports: []string{"21,22,23,80,443,502"},
-		Rate: 3000, Concurrency: 64, Seed: 11, Checkpoint: cp,
+		Rate: 3000, Concurrency: 64, Seed: 11, Checkpoint: cp, Timeout: 30 * time.Second, ConnectTimeout: 10 * time.Second,
 	}
 
 	// First run: interrupted (as by SIGINT) after a few results.

@@ -36,8 +36,10 @@ func ExchangeUDP(ctx context.Context, t Target, req []byte) ([][]byte, Amplifica
 		return nil, amp, err
 	}
 	defer conn.Close()
+	// Silence is the common answer on UDP, so the wait is the grab's
+	// timeout (Config.Timeout), or 3 s for a bare context.
 	deadline := time.Now().Add(3 * time.Second)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+	if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
