@@ -58,19 +58,19 @@ func (r *Recorder) SetEnv(key, value string) {
 	r.env[key] = value
 }
 
-// Resize sets the terminal size: the first call sets the header's size,
-// later ones are "r" events, as asciinema records SIGWINCH.
+// Resize sets the terminal size: the first call sets the header's size
+// (until a client reports its size it is assumed 80x24), later ones are
+// "r" events, as asciinema records SIGWINCH.
 func (r *Recorder) Resize(width, height int) {
 	if width <= 0 || height <= 0 || width > 10000 || height > 10000 {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.sized && r.buf.Len() == 0 {
+	if !r.sized {
 		r.width, r.height, r.sized = width, height, true
 		return
 	}
-	r.sized = true
 	r.add('r', []byte(strconv.Itoa(width)+"x"+strconv.Itoa(height)))
 }
 

@@ -1,0 +1,335 @@
+package iot
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/asciicast"
+	"github.com/kansoku/kansoku/internal/capture"
+	"github.com/kansoku/kansoku/internal/sensor"
+	"github.com/kansoku/kansoku/internal/shell"
+)
+
+// Bounds on what one conversation keeps in memory for its events.
+const (
+	maxTranscript = 4 << 20 // bytes of dropper lines kept in one command.dropper event
+	dropperRun    = 3       // consecutive dropper lines from which they are folded into one event
+)
+
+// Conv is one connection's conversation: login attempts, then the shell.
+// It is not safe for concurrent use, except Write and Input, which the SSH
+// sensor calls from its channel goroutines.
+type Conv struct {
+	b   *Base
+	s   *sensor.Session
+	rec *asciicast.Recorder
+	w   io.Writer // the client
+	bw  *bufio.Writer
+	sh  *shell.Shell
+
+	captured map[string]bool // sha256 captured in this session
+	drop     []string        // pending dropper lines
+	dropLen  int
+	dropN    int
+	dropCut  bool
+}
+
+// NewConv starts the conversation of s; w is where output for the client
+// goes (the connection or SSH channel).
+func (b *Base) NewConv(s *sensor.Session, w io.Writer) *Conv {
+	c := &Conv{b: b, s: s, w: w, captured: map[string]bool{}}
+	if b.Cfg.Record {
+		c.rec = asciicast.New(s.Start)
+	}
+	c.bw = bufio.NewWriterSize(writerFunc(c.write), 4096)
+	return c
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func (c *Conv) write(p []byte) (int, error) {
+	if c.rec != nil {
+		c.rec.Output(p)
+	}
+	return c.w.Write(p)
+}
+
+// Write sends p to the client now (recorded).
+func (c *Conv) Write(p []byte) (int, error) {
+	if err := c.bw.Flush(); err != nil {
+		return 0, err
+	}
+	return c.write(p)
+}
+
+// Buffered is a writer that collects output until Flush.
+func (c *Conv) Buffered() *bufio.Writer { return c.bw }
+
+// Input records what the client typed (already stripped of protocol bytes).
+func (c *Conv) Input(p []byte) {
+	if c.rec != nil {
+		c.rec.Input(p)
+	}
+}
+
+// Resize records a terminal size change.
+func (c *Conv) Resize(w, h int) {
+	if c.rec != nil {
+		c.rec.Resize(w, h)
+	}
+}
+
+// Recorder is the session's recording, or nil.
+func (c *Conv) Recorder() *asciicast.Recorder { return c.rec }
+
+// Login decides one attempt, emits login.success or login.failed with the
+// exact bytes, and returns whether it succeeded.
+func (c *Conv) Login(ctx context.Context, user, password, method string) bool {
+	ok := c.b.Policy.Check(c.s.Remote.Addr(), user, password)
+	kind := "login.failed"
+	if ok {
+		kind = "login.success"
+	}
+	e := c.s.Event(kind)
+	e.SetText("username", user)
+	e.SetText("password", password)
+	e.Set("method", method)
+	c.s.Emit(ctx, e)
+	return ok
+}
+
+// Params emits session.params with what the client told about its terminal.
+func (c *Conv) Params(ctx context.Context, fields map[string]any) {
+	e := c.s.Event("session.params")
+	for k, v := range fields {
+		if s, ok := v.(string); ok {
+			e.SetText(k, s)
+		} else {
+			e.Set(k, v)
+		}
+	}
+	c.s.Emit(ctx, e)
+}
+
+// StartShell starts the shell for the logged-in user.
+func (c *Conv) StartShell(user string, columns int) {
+	c.sh = shell.New(shell.Config{Device: c.b.Device, Hooks: hooks{c}, Username: user, Columns: columns})
+}
+
+// Prompt is the shell's current prompt.
+func (c *Conv) Prompt() string { return c.sh.Prompt() }
+
+// Line runs one input line in the shell, writing its output (with the
+// terminal's \r\n line ends) to the buffered writer; exited reports that
+// the shell ended the session.
+func (c *Conv) Line(ctx context.Context, line string) (exited bool) {
+	_, exited = c.Run(ctx, line, true)
+	return exited
+}
+
+// Run runs one command line, writing its output to the buffered writer,
+// with \r\n line ends when the client has a terminal (crlf).
+func (c *Conv) Run(ctx context.Context, line string, crlf bool) (exit int, exited bool) {
+	c.note(ctx, line)
+	var out io.Writer = c.bw
+	if crlf {
+		out = CRLF(c.bw)
+	}
+	return c.sh.Exec(ctx, line, out)
+}
+
+// ShellStarted reports whether StartShell was called.
+func (c *Conv) ShellStarted() bool { return c.sh != nil }
+
+// note emits command.input for line, folding runs of dropper lines.
+func (c *Conv) note(ctx context.Context, line string) {
+	if IsDropperLine(line) {
+		c.drop = append(c.drop, line)
+		c.dropN++
+		if c.dropLen+len(line)+1 > maxTranscript {
+			c.dropCut = true
+			c.drop = c.drop[:len(c.drop)-1]
+		} else {
+			c.dropLen += len(line) + 1
+		}
+		return
+	}
+	c.flushDropper(ctx)
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	e := c.s.Event("command.input")
+	e.SetText("input", line)
+	c.s.Emit(ctx, e)
+}
+
+func (c *Conv) flushDropper(ctx context.Context) {
+	if c.dropN == 0 {
+		return
+	}
+	if c.dropN < dropperRun {
+		for _, l := range c.drop {
+			e := c.s.Event("command.input")
+			e.SetText("input", l)
+			c.s.Emit(ctx, e)
+		}
+	} else {
+		var b strings.Builder
+		b.Grow(c.dropLen)
+		for _, l := range c.drop {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+		e := c.s.Event("command.dropper")
+		e.Set("lines", c.dropN).Set("truncated", c.dropCut)
+		e.SetText("transcript", b.String())
+		c.s.Emit(ctx, e)
+	}
+	c.drop, c.dropN, c.dropLen, c.dropCut = nil, 0, 0, false
+}
+
+// IsDropperLine reports whether line writes escaped bytes to a file the way
+// echo droppers do: echo/printf with \x or octal escapes and a redirection.
+func IsDropperLine(line string) bool {
+	if !strings.Contains(line, ">") || !(strings.Contains(line, "echo ") || strings.Contains(line, "printf ")) {
+		return false
+	}
+	for i := 0; i+1 < len(line); i++ {
+		if line[i] == '\\' && (line[i+1] == 'x' || line[i+1] >= '0' && line[i+1] <= '7') {
+			return true
+		}
+	}
+	return false
+}
+
+// Close ends the conversation: pending events, samples still in the
+// filesystem, and the recording.
+func (c *Conv) Close(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = c.bw.Flush()
+	c.flushDropper(ctx)
+	if c.sh != nil {
+		c.sh.Close(ctx)
+	}
+	if c.rec == nil {
+		return
+	}
+	cast := c.rec.Bytes()
+	if err := c.s.Env().Emitter.PutRecording(ctx, c.s.ID, cast); err != nil {
+		c.s.Logger.Warn("store recording", "err", err)
+		return
+	}
+	e := c.s.Event("session.recording")
+	e.Set("size", len(cast)).Set("duration", c.rec.Duration().Seconds()).Set("truncated", c.rec.Truncated()).Set("format", "asciicast-v2")
+	c.s.Emit(ctx, e)
+}
+
+// hooks connects the shell to the fetcher and the sample store.
+type hooks struct{ c *Conv }
+
+// errDisabled is what the shell sees when no fetcher is configured: the
+// error a device without a route would give.
+var errDisabled = &capture.Error{Kind: capture.KindConnection, Err: syscall.ECONNREFUSED}
+
+func (h hooks) Fetch(ctx context.Context, tool, url string) ([]byte, error) {
+	c := h.c
+	if c.b.Fetcher == nil {
+		e := c.s.Event("download.failed")
+		e.SetText("url", url)
+		e.Set("tool", tool).Set("error", "fetcher-disabled")
+		c.s.Emit(ctx, e)
+		return nil, errDisabled
+	}
+	res, err := c.b.Fetcher.Fetch(ctx, url)
+	if err != nil {
+		e := c.s.Event("download.failed")
+		e.SetText("url", url)
+		e.Set("tool", tool).Set("error", string(capture.KindOf(err)))
+		var fe *capture.Error
+		if errors.As(err, &fe) {
+			e.SetText("message", fe.Err.Error())
+		}
+		if res != nil {
+			e.Set("status", res.Status)
+		}
+		c.s.Emit(ctx, e)
+		return nil, err
+	}
+	sum := sha256.Sum256(res.Body)
+	sha := hex.EncodeToString(sum[:])
+	if !c.captured[sha] {
+		if _, err := c.s.CaptureSample(ctx, res.Body, map[string]any{"url": url, "trigger": "download", "tool": tool}); err != nil {
+			c.s.Logger.Warn("store sample", "err", err)
+		} else {
+			c.captured[sha] = true
+		}
+	}
+	e := c.s.Event("download.ok")
+	e.SetText("url", url)
+	e.SetText("final_url", res.FinalURL)
+	e.Set("tool", tool).Set("status", res.Status).Set("sha256", sha).Set("size", len(res.Body)).Set("cached", res.Cached)
+	if res.ContentType != "" {
+		e.SetText("content_type", res.ContentType)
+	}
+	c.s.Emit(ctx, e)
+	return res.Body, nil
+}
+
+func (h hooks) Sample(ctx context.Context, s shell.Sample) {
+	c := h.c
+	sum := sha256.Sum256(s.Data)
+	sha := hex.EncodeToString(sum[:])
+	if c.captured[sha] {
+		return
+	}
+	fields := map[string]any{"path": s.Path, "trigger": s.Trigger}
+	if s.URL != "" {
+		fields["url"] = s.URL
+	}
+	if len(s.Commands) > 0 {
+		fields["commands"] = strings.Join(s.Commands, "\n")
+	}
+	if _, err := c.s.CaptureSample(ctx, s.Data, fields); err != nil {
+		c.s.Logger.Warn("store sample", "err", err)
+		return
+	}
+	c.captured[sha] = true
+}
+
+// crlf converts the shell's \n line ends to the terminal's \r\n, as a tty
+// with ONLCR does.
+type crlf struct{ w io.Writer }
+
+func (t crlf) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			m, err := t.w.Write(p)
+			return n + m, err
+		}
+		if _, err := t.w.Write(p[:i]); err != nil {
+			return n, err
+		}
+		if _, err := t.w.Write([]byte("\r\n")); err != nil {
+			return n, err
+		}
+		n += i + 1
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// CRLF wraps w so that \n becomes \r\n.
+func CRLF(w io.Writer) io.Writer { return crlf{w} }
