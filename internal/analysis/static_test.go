@@ -27,12 +27,12 @@ func TestStaticArchMatrix(t *testing.T) {
 	}{
 		{target{goarch: "arm", env: "GOARM=5"}, "arm", "little", 32, "", false},
 		{target{goarch: "arm", env: "GOARM=7", strip: true}, "arm", "little", 32, "", true},
-		{target{goarch: "arm64"}, "aarch64", "little", 64, "", false},
-		{target{goarch: "mips", env: "GOMIPS=softfloat"}, "mips", "big", 32, "mips32", false},
+		{target{goarch: "arm64", strip: true}, "aarch64", "little", 64, "", true},
+		{target{goarch: "mips", env: "GOMIPS=softfloat", strip: true}, "mips", "big", 32, "mips32", true},
 		{target{goarch: "mipsle", env: "GOMIPS=softfloat", strip: true}, "mipsel", "little", 32, "mips32", true},
 		{target{goarch: "386"}, "x86", "little", 32, "", false},
 		{target{goarch: "amd64", strip: true}, "x86-64", "little", 64, "", true},
-		{target{goarch: "ppc64"}, "ppc64", "big", 64, "", false},
+		{target{goarch: "ppc64", strip: true}, "ppc64", "big", 64, "", true},
 	}
 	variant := xorEncode(0x5a, miraiEntries...)
 	for _, tt := range tests {

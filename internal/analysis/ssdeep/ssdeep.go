@@ -26,22 +26,12 @@ var ErrBadDigest = errors.New("ssdeep: malformed digest")
 
 func blockSize(i int) uint64 { return uint64(minBlockSize) << i }
 
-// roll is the 7-byte rolling hash that decides where pieces end.
+// roll is the state of the 7-byte rolling hash that decides where pieces
+// end (updated inline in Hash).
 type roll struct {
 	window     [rollingWindow]byte
 	h1, h2, h3 uint32
 	n          uint32
-}
-
-func (r *roll) add(c byte) {
-	r.h2 -= r.h1
-	r.h2 += rollingWindow * uint32(c)
-	r.h1 += uint32(c)
-	r.h1 -= uint32(r.window[r.n%rollingWindow])
-	r.window[r.n%rollingWindow] = c
-	r.n++
-	r.h3 <<= 5
-	r.h3 ^= uint32(c)
 }
 
 func (r *roll) sum() uint32 { return r.h1 + r.h2 + r.h3 }
@@ -66,9 +56,42 @@ type state struct {
 func Hash(data []byte) string {
 	s := &state{end: 1, total: uint64(len(data))}
 	s.bh[0].h, s.bh[0].halfH = hashInit, hashInit
+	// This loop is the whole cost, so its state lives in locals (no
+	// memory traffic through s, which also keeps the race detector cheap);
+	// s is synced only when a piece ends.
+	var win [rollingWindow]byte
+	var h1, h2, h3, n uint32
+	var hs, halfs [numBlockHashes]uint32
+	hs[0], halfs[0] = hashInit, hashInit
+	start, end := s.start, s.end
 	for _, c := range data {
-		s.step(c)
+		// The rolling hash of roll.add, inlined.
+		h2 = h2 - h1 + rollingWindow*uint32(c)
+		h1 = h1 + uint32(c) - uint32(win[n%rollingWindow])
+		win[n%rollingWindow] = c
+		n++
+		h3 = h3<<5 ^ uint32(c)
+		h := h1 + h2 + h3
+		for i := start; i < end; i++ {
+			hs[i] = hs[i]*hashPrime ^ uint32(c)
+			halfs[i] = halfs[i]*hashPrime ^ uint32(c)
+		}
+		if bs := blockSize(start); uint64(h)%bs != bs-1 {
+			continue
+		}
+		for i := start; i < end; i++ {
+			s.bh[i].h, s.bh[i].halfH = hs[i], halfs[i]
+		}
+		s.step(h)
+		start, end = s.start, s.end
+		for i := start; i < end; i++ {
+			hs[i], halfs[i] = s.bh[i].h, s.bh[i].halfH
+		}
 	}
+	for i := start; i < end; i++ {
+		s.bh[i].h, s.bh[i].halfH = hs[i], halfs[i]
+	}
+	s.r = roll{window: win, h1: h1, h2: h2, h3: h3, n: n}
 	return s.digest()
 }
 
@@ -88,13 +111,9 @@ func (s *state) reduceBlockHash() {
 	s.start++
 }
 
-func (s *state) step(c byte) {
-	s.r.add(c)
-	h := s.r.sum()
-	for i := s.start; i < s.end; i++ {
-		s.bh[i].h = s.bh[i].h*hashPrime ^ uint32(c)
-		s.bh[i].halfH = s.bh[i].halfH*hashPrime ^ uint32(c)
-	}
+// step ends the pieces that position h ends; the piece hashes were
+// already updated with the byte.
+func (s *state) step(h uint32) {
 	for i := s.start; i < s.end; i++ {
 		bs := blockSize(i)
 		// Block sizes double, so a position that does not end a piece
