@@ -62,7 +62,6 @@ var pearson = [256]byte{
 	51, 65, 28, 144, 254, 221, 93, 189, 194, 139, 112, 43, 71, 109, 184, 209,
 }
 
-
 // Digest is a parsed TLSH value.
 type Digest struct {
 	Checksum byte
