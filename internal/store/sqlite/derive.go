@@ -32,10 +32,31 @@ type deriver struct {
 	daily map[[4]string]int64
 	known map[string]bool // sessions already ensured in this transaction
 	extra []tableDeriver
+	stmts map[string]*sql.Stmt
+}
+
+// exec runs a statement prepared once per transaction: parsing SQL for
+// every event costs more than running it.
+func (d *deriver) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, ok := d.stmts[query]
+	if !ok {
+		var err error
+		if st, err = d.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		d.stmts[query] = st
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (d *deriver) close() {
+	for _, st := range d.stmts {
+		st.Close()
+	}
 }
 
 func newDeriver(tx *sql.Tx) *deriver {
-	d := &deriver{tx: tx, daily: map[[4]string]int64{}, known: map[string]bool{}}
+	d := &deriver{tx: tx, daily: map[[4]string]int64{}, known: map[string]bool{}, stmts: map[string]*sql.Stmt{}}
 	for _, f := range extraDerivers {
 		d.extra = append(d.extra, f())
 	}
@@ -49,28 +70,28 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 	switch e.Kind {
 	case "session.connect":
 		d.known[e.Session] = true
-		_, err = d.tx.ExecContext(ctx, `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
+		_, err = d.exec(ctx, `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
 			VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`, e.Session, e.Sensor, e.Honeypot, addr(e.SrcIP), e.SrcPort, e.DstPort, t, e.Str("src_country"), e.Int("src_asn"))
 	case "session.closed":
 		if err = d.ensureSession(ctx, e); err == nil {
-			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET end = ?, duration = ?, bytes_in = ?, bytes_out = ?, reason = ? WHERE id = ?`,
+			_, err = d.exec(ctx, `UPDATE sessions SET end = ?, duration = ?, bytes_in = ?, bytes_out = ?, reason = ? WHERE id = ?`,
 				t, floatOf(e.Data["duration"]), e.Int("bytes_in"), e.Int("bytes_out"), e.Str("reason"), e.Session)
 		}
 	case "login.success":
 		if err = d.ensureSession(ctx, e); err == nil {
-			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET username = ?, password = ?, logged_in = 1 WHERE id = ?`, e.Text("username"), e.Text("password"), e.Session)
+			_, err = d.exec(ctx, `UPDATE sessions SET username = ?, password = ?, logged_in = 1 WHERE id = ?`, e.Text("username"), e.Text("password"), e.Session)
 		}
 	case "login.failed":
 		if err = d.ensureSession(ctx, e); err == nil {
-			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET username = ?, password = ? WHERE id = ? AND logged_in = 0`, e.Text("username"), e.Text("password"), e.Session)
+			_, err = d.exec(ctx, `UPDATE sessions SET username = ?, password = ? WHERE id = ? AND logged_in = 0`, e.Text("username"), e.Text("password"), e.Session)
 		}
 	case "command.input":
 		if err = d.ensureSession(ctx, e); err == nil {
-			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET commands = commands + 1 WHERE id = ?`, e.Session)
+			_, err = d.exec(ctx, `UPDATE sessions SET commands = commands + 1 WHERE id = ?`, e.Session)
 		}
 	case "command.dropper":
 		if err = d.ensureSession(ctx, e); err == nil {
-			_, err = d.tx.ExecContext(ctx, `UPDATE sessions SET commands = commands + ? WHERE id = ?`, max(e.Int("lines"), 1), e.Session)
+			_, err = d.exec(ctx, `UPDATE sessions SET commands = commands + ? WHERE id = ?`, max(e.Int("lines"), 1), e.Session)
 		}
 	case "sample.captured":
 		err = d.sample(ctx, e, t)
@@ -95,7 +116,7 @@ func (d *deriver) ensureSession(ctx context.Context, e *event.Event) error {
 		return nil
 	}
 	d.known[e.Session] = true
-	_, err := d.tx.ExecContext(ctx, `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
+	_, err := d.exec(ctx, `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
 		VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`, e.Session, e.Sensor, e.Honeypot, addr(e.SrcIP), e.SrcPort, e.DstPort, e.Time.UnixNano(), e.Str("src_country"), e.Int("src_asn"))
 	return err
 }
@@ -106,7 +127,7 @@ func (d *deriver) sample(ctx context.Context, e *event.Event, t int64) error {
 		return nil
 	}
 	u := e.Text("url")
-	_, err := d.tx.ExecContext(ctx, `INSERT INTO samples (sha256, sha1, md5, size, first_seen, last_seen, url) VALUES (?,?,?,?,?,?,?)
+	_, err := d.exec(ctx, `INSERT INTO samples (sha256, sha1, md5, size, first_seen, last_seen, url) VALUES (?,?,?,?,?,?,?)
 		ON CONFLICT(sha256) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
 		url = CASE WHEN url = '' THEN excluded.url ELSE url END`,
 		sha, e.Str("sha1"), e.Str("md5"), e.Int("size"), t, t, u)
@@ -114,12 +135,12 @@ func (d *deriver) sample(ctx context.Context, e *event.Event, t int64) error {
 		return err
 	}
 	if e.SrcIP.IsValid() {
-		res, err := d.tx.ExecContext(ctx, `INSERT INTO sample_sources VALUES (?, ?) ON CONFLICT DO NOTHING`, sha, e.SrcIP.String())
+		res, err := d.exec(ctx, `INSERT INTO sample_sources VALUES (?, ?) ON CONFLICT DO NOTHING`, sha, e.SrcIP.String())
 		if err != nil {
 			return err
 		}
 		if k, _ := res.RowsAffected(); k > 0 {
-			_, err = d.tx.ExecContext(ctx, `UPDATE samples SET source_count = source_count + 1 WHERE sha256 = ?`, sha)
+			_, err = d.exec(ctx, `UPDATE samples SET source_count = source_count + 1 WHERE sha256 = ?`, sha)
 		}
 		return err
 	}
@@ -142,7 +163,7 @@ func (d *deriver) url(ctx context.Context, e *event.Event, t int64) error {
 	case e.Str("error") == "refused-address" || e.Str("error") == "fetcher-disabled" || e.Str("error") == "rate-limited":
 		status = "unknown"
 	}
-	_, err := d.tx.ExecContext(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count) VALUES (?,?,?,?,?,?,1)
+	_, err := d.exec(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count) VALUES (?,?,?,?,?,?,1)
 		ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
 		count = count + 1,
 		status = CASE WHEN excluded.last_seen >= last_seen THEN excluded.status ELSE status END,

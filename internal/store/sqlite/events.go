@@ -32,6 +32,7 @@ func (db *DB) InsertEvents(ctx context.Context, evs []*event.Event) ([]*event.Ev
 	}
 	defer ins.Close()
 	d := newDeriver(tx)
+	defer d.close()
 	var fresh []*event.Event
 	for _, e := range evs {
 		data, err := json.Marshal(e.Data)
