@@ -260,22 +260,23 @@ func TestDamagedELF(t *testing.T) {
 	good := elfSpec{machine: elf.EM_ARM, flags: 0x05000000}.build()
 	le := binary.LittleEndian
 	tests := []struct {
-		name    string
-		mutate  func(b []byte) []byte
-		anomaly string
+		name     string
+		mutate   func(b []byte) []byte
+		anomaly  string
+		fallback bool // debug/elf refuses the file
 	}{
-		{"section table offset past end", func(b []byte) []byte { le.PutUint32(b[32:], 0x7fffff00); return b }, "beyond end of file"},
-		{"bogus e_shentsize", func(b []byte) []byte { le.PutUint16(b[46:], 0x1234); return b }, "e_shentsize"},
+		{"section table offset past end", func(b []byte) []byte { le.PutUint32(b[32:], 0x7fffff00); return b }, "beyond end of file", true},
+		{"bogus e_shentsize", func(b []byte) []byte { le.PutUint16(b[46:], 0x1234); return b }, "e_shentsize", true},
 		{"zeroed section table", func(b []byte) []byte {
 			le.PutUint32(b[32:], 0)
 			le.PutUint16(b[48:], 0)
 			le.PutUint16(b[50:], 0)
 			return b
-		}, "no section header table"},
-		{"shstrndx out of range", func(b []byte) []byte { le.PutUint16(b[50:], 999); return b }, "section name table"},
-		{"truncated file", func(b []byte) []byte { return b[:200] }, "beyond end of file"},
-		{"entry outside segments", func(b []byte) []byte { le.PutUint32(b[24:], 0x900000); return b }, "entry point"},
-		{"bad ELF version", func(b []byte) []byte { b[6] = 7; return b }, "ELF version"},
+		}, "no section header table", false},
+		{"shstrndx out of range", func(b []byte) []byte { le.PutUint16(b[50:], 999); return b }, "section name table", true},
+		{"truncated file", func(b []byte) []byte { return b[:200] }, "beyond end of file", true},
+		{"entry outside segments", func(b []byte) []byte { le.PutUint32(b[24:], 0x900000); return b }, "entry point", false},
+		{"bad ELF version", func(b []byte) []byte { b[6] = 7; return b }, "ELF version", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,6 +287,9 @@ func TestDamagedELF(t *testing.T) {
 			}
 			if !slices.ContainsFunc(e.Anomalies, func(a string) bool { return strings.Contains(a, tt.anomaly) }) {
 				t.Errorf("anomalies %v, want one containing %q", e.Anomalies, tt.anomaly)
+			}
+			if tt.fallback && (e.Parser != "header" || !slices.ContainsFunc(e.Anomalies, func(a string) bool { return strings.Contains(a, "debug/elf rejects") })) {
+				t.Errorf("parser %s anomalies %v, want the fallback parser", e.Parser, e.Anomalies)
 			}
 		})
 	}

@@ -3,7 +3,9 @@ package analysis
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -149,5 +151,45 @@ func TestAnalyzeReport(t *testing.T) {
 	}
 	if rep.Verdict.Family != "gafgyt" {
 		t.Errorf("verdict %+v", rep.Verdict)
+	}
+}
+
+func TestExtraRulesDir(t *testing.T) {
+	haveYara(t)
+	dir := t.TempDir()
+	rule := "rule Local_Test_Marker { meta: family = \"testfam\" strings: $a = \"kansoku-local-marker\" condition: $a }\n"
+	if err := os.WriteFile(filepath.Join(dir, "local.yar"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Static(context.Background(), []byte("xx kansoku-local-marker yy"), Options{Rules: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasRule(r, "Local_Test_Marker") || r.Yara.Version == "" {
+		t.Fatalf("matches %v version %q", ruleNames(r), r.Yara.Version)
+	}
+	if m := r.Yara.Matches[0]; m.Meta["family"] != "testfam" || len(m.Strings) != 1 || m.Strings[0].Offset != 3 {
+		t.Errorf("match %+v", m)
+	}
+	// A broken extra rule is a reported error, not a silent skip.
+	if err := os.WriteFile(filepath.Join(dir, "broken.yar"), []byte("rule {"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Static(context.Background(), []byte("x"), Options{Rules: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Yara.Error == "" || len(r.Errors) == 0 {
+		t.Errorf("broken rule not reported: %+v", r.Yara)
+	}
+}
+
+func TestParseYaraOutput(t *testing.T) {
+	out := "R1 [t1,t2] [family=\"mirai\",note=\"a, b [c]\",n=3] /s\n0x10:$a: abc\n0x2f:$b: \\x00\\x01\nR2 [] [] /s\n"
+	m := parseYaraOutput([]byte(out), "/s")
+	if len(m) != 2 || m[0].Rule != "R1" || !slices.Equal(m[0].Tags, []string{"t1", "t2"}) ||
+		m[0].Meta["family"] != "mirai" || m[0].Meta["note"] != "a, b [c]" || m[0].Meta["n"] != "3" ||
+		len(m[0].Strings) != 2 || m[0].Strings[1].Offset != 0x2f || m[1].Rule != "R2" {
+		t.Errorf("parsed %+v", m)
 	}
 }

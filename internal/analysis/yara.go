@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The family rules ship as data inside the binary, so a worker needs only
@@ -141,10 +142,24 @@ func runYara(ctx context.Context, data []byte, opts Options) (YaraResult, error)
 		return res, fmt.Errorf("yara: run: %w: %s", err, printable(msg, 1024))
 	}
 	res.Matches = parseYaraOutput(stdout.Bytes(), sample)
-	if v, err := exec.CommandContext(ctx, bin, "--version").Output(); err == nil {
-		res.Version = strings.TrimSpace(string(v))
-	}
+	res.Version = yaraVersion(ctx, bin)
 	return res, nil
+}
+
+var yaraVersions sync.Map // binary path → version string
+
+// yaraVersion asks the binary once per process for its version.
+func yaraVersion(ctx context.Context, bin string) string {
+	if v, ok := yaraVersions.Load(bin); ok {
+		return v.(string)
+	}
+	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	v := printable(strings.TrimSpace(string(out)), 64)
+	yaraVersions.Store(bin, v)
+	return v
 }
 
 // limitedBuffer keeps the first max bytes and drops the rest, so a rule
