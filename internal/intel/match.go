@@ -130,14 +130,32 @@ func decode(s string) string {
 	return r.Replace(s)
 }
 
-// find returns the location of re in raw or, failing that, in decoded form.
-func find(re *regexp.Regexp, raw string) (string, []int) {
-	if loc := re.FindStringIndex(raw); loc != nil {
-		return raw, loc
+// text is one part of a request in raw and decoded form; the decoded form
+// is made once, on first use, and shared by all signatures.
+type text struct {
+	raw     string
+	decoded *string
+}
+
+func newText(s string) *text { return &text{raw: s} }
+
+func (t *text) dec() string {
+	if t.decoded == nil {
+		d := decode(t.raw)
+		t.decoded = &d
 	}
-	d := decode(raw)
-	if loc := re.FindStringIndex(d); loc != nil {
-		return d, loc
+	return *t.decoded
+}
+
+// find returns the location of re in raw or, failing that, in decoded form.
+func find(re *regexp.Regexp, t *text) (string, []int) {
+	if loc := re.FindStringIndex(t.raw); loc != nil {
+		return t.raw, loc
+	}
+	if d := t.dec(); d != t.raw {
+		if loc := re.FindStringIndex(d); loc != nil {
+			return d, loc
+		}
 	}
 	return "", nil
 }
@@ -159,33 +177,49 @@ func (s *ExploitSet) matchRequest(r *request) []ExploitMatch {
 			hdrs.WriteString(k + ": " + v + "\n")
 		}
 	}
-	everything := r.target + "\n" + hdrs.String() + "\n" + body
+	p := &parts{
+		target:     newText(r.target),
+		body:       newText(body),
+		everything: newText(r.target + "\n" + hdrs.String() + "\n" + body),
+		headers:    map[string][]*text{},
+	}
+	for k, vs := range r.headers {
+		for _, v := range vs {
+			p.headers[k] = append(p.headers[k], newText(v))
+		}
+	}
 	var out []ExploitMatch
 	for _, e := range s.exploits {
 		if e.Protocol != ProtoHTTP {
 			continue
 		}
-		if ev, ok := e.matchHTTP(r, body, everything); ok {
-			out = append(out, e.result(ev, downloadURLs(decode(everything))))
+		if ev, ok := e.matchHTTP(r.method, p); ok {
+			out = append(out, e.result(ev, downloadURLs(p.everything.dec())))
 		}
 	}
 	return out
 }
 
-func (e *Exploit) matchHTTP(r *request, body, everything string) (string, bool) {
-	if len(e.Match.Method) > 0 && !slices.Contains(e.Match.Method, strings.ToUpper(r.method)) {
+// parts are the pieces of a request signatures look at.
+type parts struct {
+	target, body, everything *text
+	headers                  map[string][]*text
+}
+
+func (e *Exploit) matchHTTP(method string, p *parts) (string, bool) {
+	if len(e.Match.Method) > 0 && !slices.Contains(e.Match.Method, strings.ToUpper(method)) {
 		return "", false
 	}
 	var ev []string
 	if e.path != nil {
-		t, loc := find(e.path, r.target)
+		t, loc := find(e.path, p.target)
 		if loc == nil {
 			return "", false
 		}
 		ev = append(ev, evidence(t, loc))
 	}
 	for _, re := range e.body {
-		t, loc := find(re, body)
+		t, loc := find(re, p.body)
 		if loc == nil {
 			return "", false
 		}
@@ -193,7 +227,7 @@ func (e *Exploit) matchHTTP(r *request, body, everything string) (string, bool) 
 	}
 	for h, re := range e.headers {
 		hit := false
-		for _, v := range r.headers[h] {
+		for _, v := range p.headers[h] {
 			if t, loc := find(re, v); loc != nil {
 				ev = append(ev, h+": "+evidence(t, loc))
 				hit = true
@@ -207,7 +241,7 @@ func (e *Exploit) matchHTTP(r *request, body, everything string) (string, bool) 
 	if len(e.any) > 0 {
 		hit := false
 		for _, re := range e.any {
-			if t, loc := find(re, everything); loc != nil {
+			if t, loc := find(re, p.everything); loc != nil {
 				ev = append(ev, evidence(t, loc))
 				hit = true
 				break
