@@ -32,6 +32,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	connectTimeout := fs.Duration("connect-timeout", scan.DefaultConnectTimeout, "timeout of one connect probe")
 	clusters := fs.String("clusters", "", "write the web UI clusters as JSON to this file")
 	seed := fs.Uint64("seed", 0, "permutation seed (0: random)")
+	syn := fs.Bool("syn", false, "discover with raw SYN probes (IPv4; needs CAP_NET_RAW) instead of TCP connect")
 	verbose := fs.Bool("v", false, "log progress to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,6 +45,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Targets: splitList(*targets), Ports: []string{*ports}, Rate: *rate, ExcludeFile: *exclude,
 		Modules: splitList(*modules), Concurrency: *concurrency, Timeout: *timeout, ConnectTimeout: *connectTimeout,
 		Checkpoint: *resume, Seed: *seed,
+	}
+	if *syn {
+		cfg.Discovery = "syn"
 	}
 	if err := cfg.WithDefaults().Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrUsage, err)

@@ -27,6 +27,9 @@ type Config struct {
 	// empty means every registered module on its default port, "none"
 	// means discovery only.
 	Modules []string `yaml:"modules"`
+	// Discovery is "connect" (TCP connect, no privileges) or "syn" (raw
+	// SYN probes, IPv4, needs CAP_NET_RAW).
+	Discovery string `yaml:"discovery"`
 	// Concurrency bounds probes and grabs in flight.
 	Concurrency int `yaml:"concurrency"`
 	// ConnectTimeout bounds one discovery probe, Timeout one module grab.
@@ -78,6 +81,9 @@ func (c Config) WithDefaults() Config {
 	if c.ClusterBuffer == 0 {
 		c.ClusterBuffer = DefaultClusterBuffer
 	}
+	if c.Discovery == "" {
+		c.Discovery = "connect"
+	}
 	if c.Retries == 0 {
 		c.Retries = DefaultRetries
 	}
@@ -113,6 +119,9 @@ func (c Config) Validate() error {
 	}
 	if c.Interval > 0 && c.Interval < time.Minute {
 		return fmt.Errorf("scan: interval: %v is shorter than a minute", c.Interval)
+	}
+	if c.Discovery != "" && c.Discovery != "connect" && c.Discovery != "syn" {
+		return fmt.Errorf("scan: discovery: %q is neither connect nor syn", c.Discovery)
 	}
 	if c.Retries < 0 || c.Retries > 5 {
 		return fmt.Errorf("scan: retries: %d out of range [0, 5]", c.Retries)

@@ -2,7 +2,12 @@
 
 package scan
 
-import "net/netip"
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+)
 
 type connectResult int
 
@@ -15,3 +20,14 @@ const (
 func fastConnect(netip.AddrPort) connectResult { return connectPending }
 
 const haveFastConnect = false
+
+type synProber struct{}
+
+func newSYNProber() (*synProber, error) { return nil, ErrNoRawSocket }
+
+func (*synProber) close() {}
+
+func (*synProber) probe(context.Context, netip.AddrPort, time.Duration) error { return ErrNoRawSocket }
+
+// ErrNoRawSocket means SYN mode was asked for where it is unavailable.
+var ErrNoRawSocket = errors.New("scan: syn mode needs Linux and CAP_NET_RAW (raw sockets)")

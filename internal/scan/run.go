@@ -56,6 +56,7 @@ type runner struct {
 	dialer  *guardDialer
 	specs   []moduleSpec
 	fast    bool // discovery by fastConnect (no custom Dialer to honour)
+	syn     *synProber
 	tracker *tracker
 	rules   *Rules
 
@@ -107,6 +108,12 @@ func Run(ctx context.Context, cfg Config, sink Sink, logger *slog.Logger) (Stats
 		tracker: newTracker(pos),
 		fast:    cfg.Dialer == nil && haveFastConnect,
 		rules:   DefaultRules(),
+	}
+	if cfg.Discovery == "syn" {
+		if r.syn, err = newSYNProber(); err != nil {
+			return Stats{}, err
+		}
+		defer r.syn.close()
 	}
 	logger.Info("scan start", "space", space.Size(), "rate", cfg.Rate, "position", pos, "modules", len(specs))
 
@@ -259,7 +266,7 @@ func (r *runner) probe(ctx context.Context, j job) {
 		return // left in flight: a resumed scan repeats it
 	}
 	var hr *HostResult
-	if j.port.Transport == "tcp" && anyApplies(r.specs, j.port) {
+	if j.port.Transport == "tcp" && anyApplies(r.specs, j.port) && r.syn == nil {
 		// The grab's own connection is the discovery probe: a separate
 		// connect first would cost the target a second handshake.
 		r.probes.Add(1)
@@ -326,6 +333,18 @@ func (r *runner) probe(ctx context.Context, j job) {
 func (r *runner) connect(ctx context.Context, j job) error {
 	ap := netip.AddrPortFrom(j.addr, j.port.Port)
 	addr := ap.String()
+	if r.syn != nil && j.addr.Is4() {
+		if err := r.dialer.permit(addr); err != nil {
+			return err
+		}
+		for attempt := 0; ; attempt++ {
+			r.probes.Add(1)
+			err := r.syn.probe(ctx, ap, r.cfg.ConnectTimeout)
+			if err == nil || attempt >= r.cfg.Retries || ctx.Err() != nil || StatusFromError(err) != StatusConnectionTimeout {
+				return err
+			}
+		}
+	}
 	if r.fast {
 		if err := r.dialer.permit(addr); err != nil {
 			return err
