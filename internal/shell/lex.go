@@ -124,6 +124,7 @@ func (p *parser) readDollar(quoted bool) (part, bool) {
 	s := p.src
 	i := p.pos + 1
 	if i >= len(s) {
+		p.pos++
 		return part{}, false
 	}
 	switch c := s[i]; {

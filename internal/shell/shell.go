@@ -247,13 +247,19 @@ func (s *Shell) isRootUID() bool {
 // History returns the input lines of the session, oldest first.
 func (s *Shell) History() []string { return append([]string(nil), s.history...) }
 
-// Exec runs one input line (which may hold ; && || | and so on). Output of
+// Exec runs one input line (which may hold ; && || | and so on). While
+// Pending, the line is terminal input, as Feed(line+"\n"). Output of
 // commands, stdout and stderr alike, goes to out with "\n" line ends (the
 // terminal layer adds the "\r"). exited is true when the session should
 // end (exit, logout, reboot).
 func (s *Shell) Exec(ctx context.Context, line string, out io.Writer) (exit int, exited bool) {
 	if s.exited {
 		return s.status, true
+	}
+	if s.pending != nil {
+		// a sensor that does not use Feed: the line is terminal input
+		s.Feed(ctx, []byte(line+"\n"), out)
+		return s.status, s.exited
 	}
 	if len(line) > s.lim.MaxLineBytes {
 		line = line[:s.lim.MaxLineBytes]
