@@ -168,6 +168,16 @@ const hex = "0123456789abcdef"
 func AppendString(b, p []byte) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(p); {
+		// Copy the run of bytes that need no escaping in one go.
+		j := i
+		for j < len(p) && plain[p[j]] {
+			j++
+		}
+		b = append(b, p[i:j]...)
+		if j == len(p) {
+			break
+		}
+		i = j
 		c := p[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -179,10 +189,8 @@ func AppendString(b, p []byte) []byte {
 				b = append(b, '\\', 'r')
 			case c == '\t':
 				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			default:
-				b = append(b, c)
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
 			i++
 			continue
@@ -200,3 +208,11 @@ func AppendString(b, p []byte) []byte {
 	}
 	return append(b, '"')
 }
+
+// plain are the ASCII bytes copied as they are.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()

@@ -26,6 +26,14 @@ type LineReader struct {
 	err    error
 }
 
+// special are the bytes the line discipline acts on.
+var special = func() (t [256]bool) {
+	for _, c := range []byte{'\r', '\n', 0x7f, 0x08, 0x03, 0x04, 0x15} {
+		t[c] = true
+	}
+	return t
+}()
+
 // Next returns the next line without its end.
 func (r *LineReader) Next(echo bool) (string, error) {
 	var line []byte
@@ -39,6 +47,24 @@ func (r *LineReader) Next(echo bool) (string, error) {
 			}
 			r.data, r.err = r.Src()
 			r.pos = 0
+			continue
+		}
+		// Fast path: ordinary characters up to the next special one go in
+		// (and out, as echo) in one piece.
+		if !special[r.data[r.pos]] && !r.lastCR {
+			end := r.pos + 1
+			for end < len(r.data) && !special[r.data[end]] {
+				end++
+			}
+			run := r.data[r.pos:end]
+			r.pos = end
+			if room := MaxCanon - len(line); room < len(run) {
+				run = run[:max(room, 0)]
+			}
+			line = append(line, run...)
+			if echo {
+				r.W.Write(run)
+			}
 			continue
 		}
 		b := r.data[r.pos]
