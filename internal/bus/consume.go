@@ -64,23 +64,30 @@ func (b *Bus) ConsumeEvents(ctx context.Context, o ConsumeOptions, handle func(c
 		}
 	}
 	go b.watchLag(ctx, cons, o.Durable)
+	// A continuous pull keeps the next messages arriving while a batch is
+	// being stored, instead of one request-response round per batch.
+	it, err := cons.Messages(jetstream.PullMaxMessages(o.Batch * 2))
+	if err != nil {
+		return fmt.Errorf("bus: consume %s: %w", o.Durable, err)
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(o.Batch, jetstream.FetchMaxWait(250*time.Millisecond))
+		m, err := it.Next(jetstream.NextMaxWait(time.Second))
 		if err != nil {
-			if ctx.Err() != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return nil
 			}
-			time.Sleep(200 * time.Millisecond)
 			continue
 		}
-		var ds []Delivery
-		for m := range batch.Messages() {
-			d := Delivery{msg: m, Raw: m.Data()}
-			d.Event, d.Bad = event.Unmarshal(m.Data())
-			ds = append(ds, d)
-		}
-		if len(ds) == 0 {
-			continue
+		ds := []Delivery{delivery(m)}
+		for len(ds) < o.Batch {
+			m, err := it.Next(jetstream.NextMaxWait(20 * time.Millisecond))
+			if err != nil {
+				break
+			}
+			ds = append(ds, delivery(m))
 		}
 		// A batch being stored is finished even if shutdown begins: ctx
 		// only stops us from taking the next one.
@@ -104,6 +111,12 @@ func (b *Bus) ConsumeEvents(ctx context.Context, o ConsumeOptions, handle func(c
 		}
 	}
 	return nil
+}
+
+func delivery(m jetstream.Msg) Delivery {
+	d := Delivery{msg: m, Raw: m.Data()}
+	d.Event, d.Bad = event.Unmarshal(m.Data())
+	return d
 }
 
 func (b *Bus) watchLag(ctx context.Context, cons jetstream.Consumer, name string) {
