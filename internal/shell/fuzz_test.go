@@ -3,7 +3,11 @@ package shell
 import (
 	"bytes"
 	"context"
+	"math/rand"
 	"testing"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/profile"
 )
 
 func FuzzParse(f *testing.F) {
@@ -89,5 +93,14 @@ func BenchmarkExecEchoDropper(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Exec(ctx, line, &out)
+	}
+}
+
+func BenchmarkNew(b *testing.B) {
+	p := profile.ByName(profile.Defaults(), "router-mipsel")
+	dev := p.Instantiate([]byte("bench"))
+	b.ReportAllocs()
+	for b.Loop() {
+		New(Config{Device: dev, Now: func() time.Time { return testNow }, Rand: rand.New(rand.NewSource(1))})
 	}
 }
