@@ -461,7 +461,7 @@ func cmdSource(s *Shell, c *call) int {
 		err = errIsDir
 	}
 	if err != nil {
-		s.shErr(c, "can't open '%s'", c.args[1])
+		s.shErr(c, "%s: not found", c.args[1])
 		return 2
 	}
 	s.maybeSample(c.ctx, rp, n, "sh")

@@ -80,6 +80,7 @@ func appletColumns(list []string, width int) string {
 	sort.Strings(names)
 	var b strings.Builder
 	col := 0
+	width-- // keep the last comma off the last column
 	for _, a := range names {
 		l := len(a) + 2
 		if col >= width-l {

@@ -433,7 +433,7 @@ func cmdWc(s *Shell, c *call) int {
 	if len(want) == 0 {
 		want = []byte{'l', 'w', 'c'}
 	}
-	names, datas, st := s.inputs(c, files, "open")
+	names, datas, st := s.inputs(c, files, "")
 	var tot [3]int
 	line := func(counts [3]int, name string) {
 		var parts []string

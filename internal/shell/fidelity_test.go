@@ -89,6 +89,12 @@ var fidelityCases = []struct {
 	{"cp-mv", []string{`cp nofile x`, `echo a > m1; cp m1 m2; mv m2 m3; cat m3`, `mv nofile y`, `ls -1`, `mkdir d; cp m1 d; ls -1 d`}},
 	{"wc-md5", []string{`printf 'one\ntwo three\n' > g`, `wc -c g`, `wc g`, `wc -l < g`, `md5sum g`, `md5sum nofile`, `echo hi | md5sum`}},
 	{"kill", []string{`kill 99999`, `kill`}},
+	{"errors", []string{
+		`chmod 777 nofile`, `touch /proc/x`, `mkdir d; cp d e`, `touch a; ln -s a b; ln -s a b`, `rmdir nofile`,
+		`touch f; rmdir f`, `mkdir -p q/r; rmdir q`, `chmod xyz a`, `mv nofile d`, `cat d`, `head nofile`, `wc nofile`,
+		`sort nofile`, `ls -1 b`, `ln nofile x`, `cd a`, `echo x > d`, `. nofile`,
+	}},
+	{"busybox", []string{`busybox`, `busybox --list | wc -l`, `busybox true; echo $?`}},
 	{"mirai-probe", []string{`enable`, `system`, `shell`, `sh`, `/bin/busybox ECCHI`, `cd /tmp || cd /var/run || cd /mnt || cd /root || cd /`}},
 }
 
@@ -142,8 +148,13 @@ func fidelityProfile(t *testing.T) *profile.Profile {
 		t.Fatalf("busybox: %v", err)
 	}
 	banner, _, _ := strings.Cut(string(out), "\n")
+	list, err := exec.Command("/bin/busybox", "--list").Output()
+	if err != nil {
+		t.Fatalf("busybox --list: %v", err)
+	}
 	p := *profile.ByName(profile.Defaults(), "router-mipsel")
 	p.BusyBox.Banner = banner
+	p.BusyBox.Applets = strings.Fields(string(list))
 	return &p
 }
 
