@@ -34,6 +34,7 @@ type Store interface {
 	URLs(ctx context.Context, q ListQuery) ([]URL, error)
 	ReportStore
 	C2s(ctx context.Context, q ListQuery) ([]C2, error)
+	PortalStore
 	Close() error
 }
 

@@ -1,0 +1,361 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
+)
+
+// Dashboard implements store.PortalStore.
+func (db *DB) Dashboard(ctx context.Context, since time.Time, top int) (*store.Dashboard, error) {
+	since = since.UTC().Truncate(24 * time.Hour)
+	if top <= 0 || top > 100 {
+		top = 10
+	}
+	d := &store.Dashboard{}
+	idx := map[string]int{}
+	for t := since; !t.After(time.Now().UTC()) && len(d.Days) < 400; t = t.AddDate(0, 0, 1) {
+		idx[t.Format(time.DateOnly)] = len(d.Days)
+		d.Days = append(d.Days, t.Format(time.DateOnly))
+	}
+	day0 := since.Format(time.DateOnly)
+	series := func(dim string) ([]int64, error) {
+		out := make([]int64, len(d.Days))
+		rows, err := db.r.QueryContext(ctx, `SELECT day, n FROM portal_counts WHERE dim = ? AND day >= ? AND key = ''`, dim, day0)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var day string
+			var n int64
+			if err := rows.Scan(&day, &n); err != nil {
+				return nil, err
+			}
+			if i, ok := idx[day]; ok {
+				out[i] = n
+			}
+		}
+		return out, rows.Err()
+	}
+	topOf := func(dim string) ([]store.Count, error) {
+		rows, err := db.r.QueryContext(ctx, `SELECT key, SUM(n) FROM portal_counts WHERE dim = ? AND day >= ? GROUP BY key ORDER BY 2 DESC, 1 LIMIT ?`, dim, day0, top)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []store.Count
+		for rows.Next() {
+			var c store.Count
+			if err := rows.Scan(&c.Key, &c.N); err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		return out, rows.Err()
+	}
+	var err error
+	for _, s := range []struct {
+		dim string
+		dst *[]int64
+	}{{"events", &d.EventsPerDay}, {"attacks", &d.AttacksPerDay}, {"login", &d.LoginsPerDay}, {"samples", &d.SamplesPerDay}} {
+		if *s.dst, err = series(s.dim); err != nil {
+			return nil, fmt.Errorf("store: dashboard %s: %w", s.dim, err)
+		}
+	}
+	for _, s := range []struct {
+		dim string
+		dst *[]store.Count
+	}{{"port", &d.TopPorts}, {"honeypot", &d.TopHoneypots}, {"cred", &d.TopCreds}, {"country", &d.TopCountries},
+		{"asn", &d.TopASNs}, {"family", &d.Families}, {"attack_proto", &d.AttackProtos}, {"attack_country", &d.AttackVictims}} {
+		if *s.dst, err = topOf(s.dim); err != nil {
+			return nil, fmt.Errorf("store: dashboard %s: %w", s.dim, err)
+		}
+	}
+	if d.NewURLs, err = db.newestURLs(ctx, top); err != nil {
+		return nil, err
+	}
+	if d.NewC2s, err = db.newestC2s(ctx, top); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT seq, url, host, first_seen, last_seen, status, sha256, count FROM urls ORDER BY seq DESC LIMIT ?`, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: newest urls: %w", err)
+	}
+	defer rows.Close()
+	var out []store.URL
+	for rows.Next() {
+		var u store.URL
+		var seq, first, last int64
+		if err := rows.Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count); err != nil {
+			return nil, err
+		}
+		u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), encodeCursor(seq)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) newestC2s(ctx context.Context, n int) ([]store.C2, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT seq, host, port, first_seen, last_seen, family, sha256, source, count FROM c2s ORDER BY seq DESC LIMIT ?`, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: newest c2s: %w", err)
+	}
+	defer rows.Close()
+	var out []store.C2
+	for rows.Next() {
+		var c store.C2
+		var seq, first, last int64
+		if err := rows.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count); err != nil {
+			return nil, err
+		}
+		c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), encodeCursor(seq)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// AddressEvents implements store.PortalStore over the (src_ip, time) index.
+func (db *DB) AddressEvents(ctx context.Context, ip netip.Addr, since time.Time, limit int) ([]*event.Event, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data
+		FROM events WHERE src_ip = ? AND time >= ? ORDER BY time DESC LIMIT ?`, ip.Unmap().String(), since.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: address events: %w", err)
+	}
+	defer rows.Close()
+	var out []*event.Event
+	for rows.Next() {
+		var t int64
+		var e event.Event
+		var src, dst, data string
+		if err := rows.Scan(&e.ID, &t, &e.Sensor, &e.Honeypot, &e.Kind, &e.Session, &src, &e.SrcPort, &dst, &e.DstPort, &e.Transport, &data); err != nil {
+			return nil, fmt.Errorf("store: scan event: %w", err)
+		}
+		e.Time = time.Unix(0, t).UTC()
+		e.SrcIP, _ = netip.ParseAddr(src)
+		e.DstIP, _ = netip.ParseAddr(dst)
+		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
+			return nil, fmt.Errorf("store: decode event %s: %w", e.ID, err)
+		}
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// CreateUser implements store.PortalStore; an existing user's hash is replaced.
+func (db *DB) CreateUser(ctx context.Context, name, pwHash string) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO portal_users (name, pw_hash, created) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE SET pw_hash = excluded.pw_hash`,
+		name, pwHash, time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: create user: %w", err)
+	}
+	return nil
+}
+
+// UserHash implements store.PortalStore.
+func (db *DB) UserHash(ctx context.Context, name string) (string, error) {
+	var h string
+	err := db.r.QueryRowContext(ctx, `SELECT pw_hash FROM portal_users WHERE name = ?`, name).Scan(&h)
+	if err == sql.ErrNoRows {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: user: %w", err)
+	}
+	return h, nil
+}
+
+// CreateAdminSession implements store.PortalStore; expired sessions are
+// removed on the way.
+func (db *DB) CreateAdminSession(ctx context.Context, s store.AdminSession) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE expires < ?`, time.Now().UnixNano()); err != nil {
+		return fmt.Errorf("store: expire sessions: %w", err)
+	}
+	_, err := db.w.ExecContext(ctx, `INSERT INTO portal_sessions (token_hash, user, csrf, expires) VALUES (?,?,?,?)`, s.TokenHash, s.User, s.CSRF, s.Expires.UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: create session: %w", err)
+	}
+	return nil
+}
+
+// AdminSession implements store.PortalStore.
+func (db *DB) AdminSession(ctx context.Context, tokenHash string, now time.Time) (*store.AdminSession, error) {
+	var s store.AdminSession
+	var exp int64
+	err := db.r.QueryRowContext(ctx, `SELECT token_hash, user, csrf, expires FROM portal_sessions WHERE token_hash = ? AND expires > ?`, tokenHash, now.UnixNano()).
+		Scan(&s.TokenHash, &s.User, &s.CSRF, &exp)
+	if err == sql.ErrNoRows {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: session: %w", err)
+	}
+	s.Expires = time.Unix(0, exp).UTC()
+	return &s, nil
+}
+
+// DeleteAdminSession implements store.PortalStore.
+func (db *DB) DeleteAdminSession(ctx context.Context, tokenHash string) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM portal_sessions WHERE token_hash = ?`, tokenHash); err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, " ")
+}
+
+// CreateAPIKey implements store.PortalStore.
+func (db *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO api_keys (id, key_hash, name, scopes, prefixes, created) VALUES (?,?,?,?,?,?)`,
+		k.ID, k.KeyHash, k.Name, strings.Join(k.Scopes, " "), joinPrefixes(k.Prefixes), k.Created.UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: create api key: %w", err)
+	}
+	return nil
+}
+
+const apiKeyCols = `id, key_hash, name, scopes, prefixes, created, revoked`
+
+func scanAPIKey(sc interface{ Scan(...any) error }) (store.APIKey, error) {
+	var k store.APIKey
+	var scopes, prefixes string
+	var created int64
+	if err := sc.Scan(&k.ID, &k.KeyHash, &k.Name, &scopes, &prefixes, &created, &k.Revoked); err != nil {
+		return k, err
+	}
+	k.Scopes = strings.Fields(scopes)
+	for _, p := range strings.Fields(prefixes) {
+		if pp, err := netip.ParsePrefix(p); err == nil {
+			k.Prefixes = append(k.Prefixes, pp)
+		}
+	}
+	k.Created = time.Unix(0, created).UTC()
+	return k, nil
+}
+
+// APIKeyByHash implements store.PortalStore; revoked keys are not found.
+func (db *DB) APIKeyByHash(ctx context.Context, keyHash string) (*store.APIKey, error) {
+	k, err := scanAPIKey(db.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE key_hash = ? AND revoked = 0`, keyHash))
+	if err == sql.ErrNoRows {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: api key: %w", err)
+	}
+	return &k, nil
+}
+
+// APIKeys implements store.PortalStore.
+func (db *DB) APIKeys(ctx context.Context) ([]store.APIKey, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys ORDER BY created DESC LIMIT 1000`)
+	if err != nil {
+		return nil, fmt.Errorf("store: api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []store.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIKey implements store.PortalStore.
+func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE api_keys SET revoked = 1 WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("store: revoke api key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// Audit implements store.PortalStore.
+func (db *DB) Audit(ctx context.Context, actor, action, detail string) error {
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (time, actor, action, detail) VALUES (?,?,?,?)`, time.Now().UnixNano(), actor, action, detail); err != nil {
+		return fmt.Errorf("store: audit: %w", err)
+	}
+	return nil
+}
+
+// AuditLog implements store.PortalStore, newest first.
+func (db *DB) AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT time, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		var a store.AuditEntry
+		var t int64
+		if err := rows.Scan(&t, &a.Actor, &a.Action, &a.Detail); err != nil {
+			return nil, err
+		}
+		a.Time = time.Unix(0, t).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// PutSubscription implements store.PortalStore.
+func (db *DB) PutSubscription(ctx context.Context, id string, body []byte) error {
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO subscriptions (id, body) VALUES (?,?) ON CONFLICT(id) DO UPDATE SET body = excluded.body`, id, string(body)); err != nil {
+		return fmt.Errorf("store: put subscription: %w", err)
+	}
+	return nil
+}
+
+// DeleteSubscription implements store.PortalStore.
+func (db *DB) DeleteSubscription(ctx context.Context, id string) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM subscriptions WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("store: delete subscription: %w", err)
+	}
+	return nil
+}
+
+// SubscriptionBodies implements store.PortalStore.
+func (db *DB) SubscriptionBodies(ctx context.Context) ([][]byte, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT body FROM subscriptions ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, []byte(b))
+	}
+	return out, rows.Err()
+}

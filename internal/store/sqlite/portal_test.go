@@ -1,0 +1,106 @@
+package sqlite_test
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
+)
+
+func TestDashboardAggregatesAreIncremental(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	sha := strings.Repeat("cd", 32)
+	c := ev("session.connect", "s1", now, "127.0.0.9")
+	c.Set("src_country", "JP").Set("src_asn", 64500)
+	l := ev("login.failed", "s1", now.Add(time.Second), "127.0.0.9")
+	l.SetText("username", "root")
+	l.SetText("password", "xc3511")
+	s := ev("sample.captured", "s1", now.Add(2*time.Second), "127.0.0.9")
+	s.Set("sha256", sha)
+	s2 := ev("sample.captured", "s2", now.Add(3*time.Second), "127.0.0.10")
+	s2.Set("sha256", sha)
+	a := ev("amp.attack.start", "", now, "127.0.0.11")
+	a.Honeypot = "amp"
+	a.Set("protocol", "ntp").Set("src_country", "US")
+	for i := 0; i < 2; i++ { // the second insert is a redelivery and must not count
+		if _, err := db.InsertEvents(ctx, []*event.Event{c, l, s, s2, a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := db.Dashboard(ctx, now.AddDate(0, 0, -6), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := len(d.Days) - 1
+	if len(d.Days) != 7 || d.EventsPerDay[last] != 5 || d.LoginsPerDay[last] != 1 || d.SamplesPerDay[last] != 1 || d.AttacksPerDay[last] != 1 {
+		t.Fatalf("series: %+v", d)
+	}
+	want := map[string][]store.Count{
+		"creds": {{Key: "root:xc3511", N: 1}}, "ports": {{Key: "2323/telnet", N: 1}}, "countries": {{Key: "JP", N: 1}},
+		"asns": {{Key: "64500", N: 1}}, "attack_protos": {{Key: "ntp", N: 1}}, "victims": {{Key: "US", N: 1}},
+	}
+	got := map[string][]store.Count{"creds": d.TopCreds, "ports": d.TopPorts, "countries": d.TopCountries, "asns": d.TopASNs,
+		"attack_protos": d.AttackProtos, "victims": d.AttackVictims}
+	for k, w := range want {
+		if len(got[k]) != 1 || got[k][0] != w[0] {
+			t.Errorf("%s: got %v want %v", k, got[k], w)
+		}
+	}
+	evs, err := db.AddressEvents(ctx, netip.MustParseAddr("127.0.0.9"), now.Add(-time.Hour), 10)
+	if err != nil || len(evs) != 3 || evs[0].Kind != "sample.captured" {
+		t.Fatalf("address events: %v %v", evs, err)
+	}
+	if evs, _ := db.AddressEvents(ctx, netip.MustParseAddr("127.0.0.9"), now.Add(time.Hour), 10); len(evs) != 0 {
+		t.Fatalf("window not applied: %d", len(evs))
+	}
+}
+
+func TestPortalRecords(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	k := store.APIKey{ID: "k1", KeyHash: "h1", Name: "csirt", Scopes: []string{"check:any"}, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, Created: time.Now()}
+	if err := db.CreateAPIKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.APIKeyByHash(ctx, "h1")
+	if err != nil || got.Name != "csirt" || len(got.Prefixes) != 1 || got.Scopes[0] != "check:any" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if err := db.RevokeAPIKey(ctx, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.APIKeyByHash(ctx, "h1"); err != store.ErrNotFound {
+		t.Fatalf("revoked key found: %v", err)
+	}
+	if err := db.CreateUser(ctx, "admin", "hash"); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := db.UserHash(ctx, "admin"); err != nil || h != "hash" {
+		t.Fatal(h, err)
+	}
+	s := store.AdminSession{TokenHash: "t", User: "admin", CSRF: "c", Expires: time.Now().Add(time.Hour)}
+	if err := db.CreateAdminSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AdminSession(ctx, "t", time.Now().Add(2*time.Hour)); err != store.ErrNotFound {
+		t.Fatal("expired session accepted")
+	}
+	if err := db.Audit(ctx, "admin", "apikey.create", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if log, err := db.AuditLog(ctx, 10); err != nil || len(log) != 1 || log[0].Action != "apikey.create" {
+		t.Fatal(log, err)
+	}
+	if err := db.PutSubscription(ctx, "a", []byte(`{"id":"a"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := db.SubscriptionBodies(ctx); err != nil || len(b) != 1 {
+		t.Fatal(b, err)
+	}
+}
