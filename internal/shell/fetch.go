@@ -264,10 +264,15 @@ func cmdWget(s *Shell, c *call) int {
 			}
 			continue
 		}
+		// BusyBox opens the file before it says where it saves
+		if _, _, err := s.fs.create(s.cwd, name, false); err != nil {
+			c.errf("can't open '%s': %s", name, err)
+			st = 1
+			continue
+		}
 		if !quiet && s.bbMinor() >= 25 {
 			fmt.Fprintf(c.err, "saving to '%s'\n", name)
 		}
-		s.curLine = s.curLineOr()
 		if err := s.storeDownload(name, body, u.String()); err != nil {
 			if err == errNoEnt || err == errNotDir {
 				c.errf("can't open '%s': %s", name, err)
@@ -287,7 +292,6 @@ func cmdWget(s *Shell, c *call) int {
 	return st
 }
 
-func (s *Shell) curLineOr() string { return s.curLine }
 
 func cmdCurl(s *Shell, c *call) int {
 	args := c.args[1:]
