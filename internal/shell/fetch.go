@@ -292,7 +292,6 @@ func cmdWget(s *Shell, c *call) int {
 	return st
 }
 
-
 func cmdCurl(s *Shell, c *call) int {
 	args := c.args[1:]
 	out, remoteName, silent := "", false, false
