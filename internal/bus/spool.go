@@ -341,68 +341,100 @@ func (s *Spool) forward(ctx context.Context) (int, error) {
 	if err := s.uploadFiles(ctx, "recordings", RecordingsBucket); err != nil {
 		return 0, err
 	}
-	lines, end, err := s.readBatch(1000)
-	if err != nil {
-		return 0, err
+	// Up to maxInFlight batches are published before the oldest one's acks
+	// are awaited, so the round trip to the server overlaps the next read;
+	// the checkpoint only ever moves past fully acknowledged batches.
+	const maxInFlight = 4
+	type flight struct {
+		futs  []jetstream.PubAckFuture
+		end   int64
+		bytes int64
 	}
-	if len(lines) == 0 {
+	var q []flight
+	total := 0
+	off := s.fwdOff
+	settle := func(f flight) error {
+		timeout := time.NewTimer(10 * time.Second)
+		defer timeout.Stop()
+		for _, fu := range f.futs {
+			select {
+			case <-fu.Ok():
+			case err := <-fu.Err():
+				return fmt.Errorf("bus: publish ack: %w", err)
+			case <-timeout.C:
+				return errors.New("bus: publish ack timeout")
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		s.fwdOff = f.end
+		if err := s.writeCheckpoint(s.fwdSeg, s.fwdOff); err != nil {
+			return fmt.Errorf("bus: spool checkpoint: %w", err)
+		}
+		s.mu.Lock()
+		s.size -= f.bytes
+		s.mu.Unlock()
+		mForwarded.Add(float64(len(f.futs)))
+		total += len(f.futs)
+		return nil
+	}
+	for round := 0; round < 16; round++ {
+		lines, end, err := s.readBatchFrom(off, 1000)
+		if err != nil {
+			return total, err
+		}
+		if len(lines) == 0 {
+			break
+		}
+		f := flight{end: end, futs: make([]jetstream.PubAckFuture, 0, len(lines))}
+		for _, l := range lines {
+			id, rest, _ := bytes.Cut(l, []byte{' '})
+			subj, body, _ := bytes.Cut(rest, []byte{' '})
+			m := &nats.Msg{Subject: string(subj), Data: body, Header: nats.Header{}}
+			m.Header.Set(jetstream.MsgIDHeader, string(id))
+			fu, err := s.bus.JS.PublishMsgAsync(m)
+			if err != nil {
+				return total, fmt.Errorf("bus: publish: %w", err)
+			}
+			f.futs = append(f.futs, fu)
+			f.bytes += int64(len(l)) + 1
+		}
+		off = end
+		q = append(q, f)
+		if len(q) >= maxInFlight {
+			if err := settle(q[0]); err != nil {
+				return total, err
+			}
+			q = q[1:]
+		}
+	}
+	for _, f := range q {
+		if err := settle(f); err != nil {
+			return total, err
+		}
+	}
+	if total == 0 {
 		return 0, s.advanceSegment()
 	}
-	futs := make([]jetstream.PubAckFuture, 0, len(lines))
-	for _, l := range lines {
-		id, rest, _ := bytes.Cut(l, []byte{' '})
-		subj, body, _ := bytes.Cut(rest, []byte{' '})
-		m := &nats.Msg{Subject: string(subj), Data: body, Header: nats.Header{}}
-		m.Header.Set(jetstream.MsgIDHeader, string(id))
-		f, err := s.bus.JS.PublishMsgAsync(m)
-		if err != nil {
-			return 0, fmt.Errorf("bus: publish: %w", err)
-		}
-		futs = append(futs, f)
-	}
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	for _, f := range futs {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			return 0, fmt.Errorf("bus: publish ack: %w", err)
-		case <-timeout.C:
-			return 0, errors.New("bus: publish ack timeout")
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
-	}
-	var n int64
-	for _, l := range lines {
-		n += int64(len(l)) + 1
-	}
-	s.fwdOff = end
-	if err := s.writeCheckpoint(s.fwdSeg, s.fwdOff); err != nil {
-		return 0, fmt.Errorf("bus: spool checkpoint: %w", err)
-	}
-	s.mu.Lock()
-	s.size -= n
-	s.mu.Unlock()
-	mForwarded.Add(float64(len(lines)))
-	return len(lines), nil
+	return total, nil
 }
 
-// readBatch reads up to max complete lines from the checkpoint.
-func (s *Spool) readBatch(max int) ([][]byte, int64, error) {
+// readBatchFrom reads up to max complete lines of the forwarded segment
+// starting at offset from.
+func (s *Spool) readBatchFrom(from int64, max int) ([][]byte, int64, error) {
 	f, err := os.Open(s.segPath(s.fwdSeg))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, s.fwdOff, nil
+			return nil, from, nil
 		}
 		return nil, 0, fmt.Errorf("bus: spool read: %w", err)
 	}
 	defer f.Close()
-	if _, err := f.Seek(s.fwdOff, io.SeekStart); err != nil {
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
 		return nil, 0, err
 	}
 	r := bufio.NewReaderSize(f, 1<<20)
-	off := s.fwdOff
+	off := from
 	var lines [][]byte
 	for len(lines) < max {
 		l, err := r.ReadBytes('\n')
