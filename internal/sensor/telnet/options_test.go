@@ -110,12 +110,7 @@ func FuzzDecode(f *testing.F) {
 		var whole, parts Decoder
 		var cw, cp int
 		a := whole.Decode(p, nil, func(Command) { cw++ })
-		if split < 0 {
-			split = -split
-		}
-		if len(p) > 0 {
-			split %= len(p)
-		}
+		split = int(uint(split) % uint(len(p)+1))
 		b := parts.Decode(p[:split], nil, func(Command) { cp++ })
 		b = parts.Decode(p[split:], b, func(Command) { cp++ })
 		if !bytes.Equal(a, b) {
