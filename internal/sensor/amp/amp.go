@@ -194,3 +194,13 @@ func protoName(i uint8) string {
 	}
 	return "unknown"
 }
+
+// DefaultListen is the unprivileged address documented for a protocol's
+// instance (the factory's DefaultListen is DNS's); "" if unknown.
+func DefaultListen(protocol string) string {
+	p, ok := proto.Lookup(protocol)
+	if !ok {
+		return ""
+	}
+	return p.DefaultListen
+}

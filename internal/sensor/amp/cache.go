@@ -18,6 +18,7 @@ type sizeCache struct {
 type cached struct {
 	content string
 	size    int
+	first   int // size of the first datagram
 	err     error
 }
 
@@ -62,5 +63,9 @@ func (c *sizeCache) put(req []byte, r proto.Reply, err error) {
 	if len(c.m) >= sizeCacheMax {
 		clear(c.m)
 	}
-	c.m[k] = cached{content: r.Content, size: r.Size(), err: err}
+	v := cached{content: r.Content, size: r.Size(), err: err}
+	if len(r.Packets) > 0 {
+		v.first = len(r.Packets[0])
+	}
+	c.m[k] = v
 }

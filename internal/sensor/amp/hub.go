@@ -16,13 +16,15 @@ type Hub struct {
 	Tracker *Tracker
 
 	mu      sync.Mutex
-	budgets map[[16]byte]budget
+	budgets budgetTable
 	swept   time.Time // last full sweep of expired budgets
 	tokens  float64
 	filled  time.Time
 	evTok   float64
 	evAt    time.Time
 
+	// Requests counts every datagram handled.
+	Requests atomic.Uint64
 	// Egress counters: what actually left through send.
 	SentBytes, SentPackets     atomic.Uint64
 	DeniedBytes, DeniedPackets atomic.Uint64
@@ -61,7 +63,7 @@ func DefaultShared() Shared {
 
 // NewHub returns a hub with cfg (validated by the caller).
 func NewHub(cfg Shared) *Hub {
-	return &Hub{cfg: cfg, budgets: map[[16]byte]budget{}, tokens: float64(cfg.EgressBurst), evTok: float64(cfg.MaxEventsPerSecond),
+	return &Hub{cfg: cfg, budgets: newBudgetTable(), tokens: float64(cfg.EgressBurst), evTok: float64(cfg.MaxEventsPerSecond),
 		Tracker: NewTracker(TrackerConfig{Threshold: cfg.AttackThreshold, Timeout: cfg.AttackTimeout, UpdateInterval: cfg.UpdateInterval,
 			MaxEntries: cfg.MaxEntries, SampleFirst: cfg.SampleFirst, SampleEvery: cfg.SampleEvery})}
 }
@@ -87,18 +89,17 @@ func (h *Hub) allow(dst netip.Addr, n int, now time.Time) bool {
 	}
 	// Per-source budget: ReplyBudget datagrams per ReplyWindow from the
 	// source's first packet on.
-	k := dst.Unmap().As16()
 	sec := uint32(now.Unix())
-	b, ok := h.budgets[k]
+	b, ok := h.budgets.get(dst)
 	if ok && int64(sec)-int64(b.start) >= int64(h.cfg.ReplyWindow/time.Second) {
 		b, ok = budget{}, false
 	}
 	if !ok {
-		if len(h.budgets) >= h.cfg.MaxEntries && now.Sub(h.swept) >= time.Second {
+		if h.budgets.len() >= h.cfg.MaxEntries && now.Sub(h.swept) >= time.Second {
 			h.sweepBudgets(sec)
 			h.swept = now
 		}
-		if len(h.budgets) >= h.cfg.MaxEntries {
+		if h.budgets.len() >= h.cfg.MaxEntries {
 			// Full of live budgets: fail closed, a new source gets nothing.
 			return false
 		}
@@ -108,17 +109,25 @@ func (h *Hub) allow(dst netip.Addr, n int, now time.Time) bool {
 		return false
 	}
 	b.n++
-	h.budgets[k] = b
+	h.budgets.set(dst, b)
 	h.tokens -= float64(n)
 	return true
 }
 
-// hasBudget reports whether dst could still get a reply now; send still
-// decides, this only lets the caller skip work.
-func (h *Hub) hasBudget(dst netip.Addr, now time.Time) bool {
+// mayReply reports whether a first reply datagram of n bytes to dst could
+// leave now; send still decides, this only lets the caller skip building
+// replies that would be refused.
+func (h *Hub) mayReply(dst netip.Addr, n int, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	b, ok := h.budgets[dst.Unmap().As16()]
+	tokens := h.tokens
+	if !h.filled.IsZero() {
+		tokens = min(float64(h.cfg.EgressBurst), tokens+now.Sub(h.filled).Seconds()*float64(h.cfg.EgressRate))
+	}
+	if tokens < float64(n) {
+		return false
+	}
+	b, ok := h.budgets.get(dst)
 	if !ok || int64(now.Unix())-int64(b.start) >= int64(h.cfg.ReplyWindow/time.Second) {
 		return true
 	}
@@ -127,11 +136,7 @@ func (h *Hub) hasBudget(dst netip.Addr, now time.Time) bool {
 
 func (h *Hub) sweepBudgets(sec uint32) {
 	w := int64(h.cfg.ReplyWindow / time.Second)
-	for k, b := range h.budgets {
-		if int64(sec)-int64(b.start) >= w {
-			delete(h.budgets, k)
-		}
-	}
+	h.budgets.expire(func(b budget) bool { return int64(sec)-int64(b.start) < w })
 }
 
 // SweepBudgets drops expired per-source budgets.
@@ -146,7 +151,7 @@ func (h *Hub) SweepBudgets(now time.Time) {
 func (h *Hub) Budgets() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.budgets)
+	return h.budgets.len()
 }
 
 // eventAllowed rate-limits the sampled kinds (amp.request, amp.scan) so a

@@ -91,10 +91,10 @@ type packet struct {
 	ttl  int
 }
 
-// packetWriter is the socket side of send.
-type packetWriter func(b []byte, to netip.AddrPort) (int, error)
+// PacketWriter is the socket side of send.
+type PacketWriter func(b []byte, to netip.AddrPort) (int, error)
 
-func writerOf(pc net.PacketConn) packetWriter {
+func writerOf(pc net.PacketConn) PacketWriter {
 	if uc, ok := pc.(*net.UDPConn); ok {
 		return uc.WriteToUDPAddrPort
 	}
@@ -104,7 +104,7 @@ func writerOf(pc net.PacketConn) packetWriter {
 // send is the only way a reply leaves the sensor: the per-source reply
 // budget and the global egress budget are both checked here, per datagram,
 // before the write.
-func (s *Sensor) send(w packetWriter, to netip.AddrPort, b []byte, now time.Time) bool {
+func (s *Sensor) send(w PacketWriter, to netip.AddrPort, b []byte, now time.Time) bool {
 	if !s.hub.allow(to.Addr(), len(b), now) {
 		s.hub.DeniedPackets.Add(1)
 		s.hub.DeniedBytes.Add(uint64(len(b)))
@@ -131,12 +131,20 @@ func (s *Sensor) respond(p *packet) (r proto.Reply, err error) {
 	return s.handler.Respond(p.data, proto.Peer{Remote: p.src, Local: p.dst})
 }
 
-func (s *Sensor) handle(ctx context.Context, env sensor.Env, w packetWriter, p *packet) {
+// Process handles one request datagram exactly as the socket loop does
+// (emulation, budgets, detection, events), writing replies through w. The
+// benchmark feeds it millions of spoofed sources without a socket.
+func (s *Sensor) Process(ctx context.Context, env sensor.Env, req []byte, src, dst netip.AddrPort, ttl int, w PacketWriter) {
+	s.handle(ctx, env, w, &packet{data: req, src: src, dst: dst, ttl: ttl})
+}
+
+func (s *Sensor) handle(ctx context.Context, env sensor.Env, w PacketWriter, p *packet) {
 	now := s.now()
+	s.hub.Requests.Add(1)
 	var reply proto.Reply
 	var err error
-	if c, ok := s.cache.get(p.data); ok && !s.hub.hasBudget(p.src.Addr(), now) {
-		// Spent budget: nothing will be sent, account the known size.
+	if c, ok := s.cache.get(p.data); ok && (c.size == 0 || !s.hub.mayReply(p.src.Addr(), c.first, now)) {
+		// Spent budget: nothing would be sent, account the known size.
 		reply.Content, err = c.content, c.err
 		o := Observation{Src: p.src, DstPort: p.dst.Port(), Proto: s.protoID, Bytes: len(p.data), TTL: p.ttl,
 			Content: c.content, Invalid: err != nil && !errors.Is(err, proto.ErrNoAnswer), ReplyWould: c.size}

@@ -22,10 +22,15 @@ import (
 type Tracker struct {
 	mu  sync.Mutex
 	cfg TrackerConfig
-	idx map[tkey]int32
-	pg  [][]entry
-	n   int32 // slots handed out
-	fre []int32
+	// idx4 keys IPv4 sources as addr<<8|proto, the compact common case;
+	// idx6 holds the rest.
+	idx4 map[uint64]int32
+	idx6 map[tkey]int32
+	// intern shares identical request contents between entries.
+	intern map[string]string
+	pg     [][]entry
+	n      int32 // slots handed out
+	fre    []int32
 	// lists[0] holds non-attack entries, lists[1] attacks.
 	lists     [2]list
 	Untracked uint64
@@ -139,10 +144,62 @@ type Outcome struct {
 
 // NewTracker returns an empty table.
 func NewTracker(cfg TrackerConfig) *Tracker {
-	return &Tracker{cfg: cfg, idx: make(map[tkey]int32), lists: [2]list{{none, none}, {none, none}}}
+	return &Tracker{cfg: cfg, idx4: map[uint64]int32{}, idx6: map[tkey]int32{}, intern: map[string]string{}, lists: [2]list{{none, none}, {none, none}}}
 }
 
 func keyOf(a netip.Addr, proto uint8) tkey { return tkey{addr: a.Unmap().As16(), proto: proto} }
+
+// v4 returns the compact key of an IPv4 (or IPv4-mapped) key.
+func (k tkey) v4() (uint64, bool) {
+	for _, b := range k.addr[:10] {
+		if b != 0 {
+			return 0, false
+		}
+	}
+	if k.addr[10] != 0xff || k.addr[11] != 0xff {
+		return 0, false
+	}
+	return uint64(k.addr[12])<<32 | uint64(k.addr[13])<<24 | uint64(k.addr[14])<<16 | uint64(k.addr[15])<<8 | uint64(k.proto), true
+}
+
+func (t *Tracker) lookup(k tkey) (int32, bool) {
+	if c, ok := k.v4(); ok {
+		i, ok := t.idx4[c]
+		return i, ok
+	}
+	i, ok := t.idx6[k]
+	return i, ok
+}
+
+func (t *Tracker) store(k tkey, i int32) {
+	if c, ok := k.v4(); ok {
+		t.idx4[c] = i
+		return
+	}
+	t.idx6[k] = i
+}
+
+func (t *Tracker) forget(k tkey) {
+	if c, ok := k.v4(); ok {
+		delete(t.idx4, c)
+		return
+	}
+	delete(t.idx6, k)
+}
+
+func (t *Tracker) size() int { return len(t.idx4) + len(t.idx6) }
+
+// internContent keeps one copy of each distinct content (bounded: past the
+// bound contents are kept as they come).
+func (t *Tracker) internContent(s string) string {
+	if v, ok := t.intern[s]; ok {
+		return v
+	}
+	if len(t.intern) < 65536 {
+		t.intern[s] = s
+	}
+	return s
+}
 
 func (t *Tracker) at(i int32) *entry { return &t.pg[i>>pageBits][i&(pageSize-1)] }
 
@@ -196,7 +253,7 @@ func (t *Tracker) alloc() int32 {
 func (t *Tracker) remove(i int32) {
 	e := t.at(i)
 	t.unlink(listOf(e), i)
-	delete(t.idx, e.key)
+	t.forget(e.key)
 	*e = entry{}
 	t.fre = append(t.fre, i)
 }
@@ -208,7 +265,7 @@ func (t *Tracker) Observe(now time.Time, o Observation) Outcome {
 	var out Outcome
 	k := keyOf(o.Src.Addr(), o.Proto)
 	ns := now.UnixNano()
-	i, ok := t.idx[k]
+	i, ok := t.lookup(k)
 	if ok {
 		e := t.at(i)
 		if ns-e.last > int64(t.cfg.Timeout) {
@@ -226,10 +283,10 @@ func (t *Tracker) Observe(now time.Time, o Observation) Outcome {
 		}
 	}
 	if !ok {
-		if len(t.idx) >= t.cfg.MaxEntries {
+		if t.size() >= t.cfg.MaxEntries {
 			t.expire(now, 0, 64, func(s Snapshot) { out.Ended = append(out.Ended, s) })
 		}
-		if len(t.idx) >= t.cfg.MaxEntries {
+		if t.size() >= t.cfg.MaxEntries {
 			victim := t.lists[0].tail
 			if victim == none {
 				t.Untracked++
@@ -242,8 +299,8 @@ func (t *Tracker) Observe(now time.Time, o Observation) Outcome {
 		}
 		i = t.alloc()
 		e := t.at(i)
-		*e = entry{key: k, first: ns, last: ns, prev: none, next: none, content: o.Content, sec: uint32(now.Unix())}
-		t.idx[k] = i
+		*e = entry{key: k, first: ns, last: ns, prev: none, next: none, content: t.internContent(o.Content), sec: uint32(now.Unix())}
+		t.store(k, i)
 		t.pushFront(0, i)
 	}
 	e := t.at(i)
@@ -339,7 +396,7 @@ func (t *Tracker) Sweep(now time.Time) []Snapshot {
 func (t *Tracker) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.idx)
+	return t.size()
 }
 
 // Attacks is the number of entries currently in attack state.

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(Protocol{Name: "memcached", Port: 11211, DefaultListen: "127.0.0.1:11211", New: newMemcached})
+	register(Protocol{Name: "memcached", Port: 11211, DefaultListen: "127.0.0.1:21211", New: newMemcached})
 }
 
 // memcachedHandler is memcached 1.4 with UDP enabled: the 8-byte frame

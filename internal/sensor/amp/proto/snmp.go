@@ -250,10 +250,13 @@ func (h *snmpHandler) Respond(req []byte, _ Peer) (Reply, error) {
 		}
 		maxRep := int(max(0, min(r.maxRep, 256)))
 		cur := append([]oid(nil), r.oids[nonRep:]...)
-		for rep := 0; rep < maxRep && len(cur) > 0; rep++ {
+		size := 0
+		// Stop once the reply cannot fit anyway: the cut below is then short.
+		for rep := 0; rep < maxRep && len(cur) > 0 && size <= snmpMaxMsg; rep++ {
 			for i, o := range cur {
 				vb := h.next(o, now)
 				vbs = append(vbs, vb)
+				size += len(vb)
 				if n, ok := h.nextOID(o); ok {
 					cur[i] = n
 				}
