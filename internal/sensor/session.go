@@ -79,3 +79,17 @@ func (s *Session) CaptureSample(ctx context.Context, data []byte, fields map[str
 func SampleFields(e *event.Event, info SampleInfo) {
 	e.Set("sha256", info.SHA256).Set("sha1", info.SHA1).Set("md5", info.MD5).Set("size", info.Size)
 }
+
+// NewSession wraps conn as a session with the given limits, for fuzz tests
+// and for drivers that hand a sensor a connection the runner did not accept
+// (the runner's caps and session events do not apply to it).
+func NewSession(conn net.Conn, env *Env, honeypot string, l Limits) *Session {
+	lc := &limitConn{Conn: conn, idle: l.IdleTimeout, deadline: time.Now().Add(l.SessionTimeout), maxBytes: l.MaxBytes}
+	s := &Session{ID: event.NewID(), Conn: lc, Remote: addrPort(conn.RemoteAddr()), Local: addrPort(conn.LocalAddr()),
+		Start: time.Now(), env: env, honeypot: honeypot, lc: lc}
+	s.Logger = env.Logger
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	return s
+}

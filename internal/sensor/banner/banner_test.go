@@ -1,7 +1,10 @@
 package banner_test
 
 import (
+	"context"
 	"net"
+	"strings"
+	"time"
 	"testing"
 
 	"github.com/kansoku/kansoku/internal/event"
@@ -63,5 +66,38 @@ func FuzzGuess(f *testing.F) {
 	f.Add([]byte("\x00\x01\x00\x00\x00\x06\x01\x03\x00\x00\x00\x01"))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		_ = banner.Guess(p)
+	})
+}
+
+// FuzzHandle feeds arbitrary client bytes through the sensor's handler over
+// an in-memory connection: it must never panic or hang, and what it records
+// must be exactly the prefix the client sent.
+func FuzzHandle(f *testing.F) {
+	for _, seed := range []string{"GET / HTTP/1.1\r\n\r\n", "\xff\xfb\x01\xff\xfd\x18", "SSH-2.0-libssh\r\n", "", "\x00\xff\xfe<script>"} {
+		f.Add([]byte(seed))
+	}
+	s, err := banner.New(sensor.Env{}, sensortest.DecodeYAML("read_bytes: 64\nread_timeout: 200ms\n"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		rec := sensortest.NewRecorder()
+		env := &sensor.Env{SensorName: "fuzz", Emitter: rec}
+		server, client := net.Pipe()
+		l := sensor.DefaultLimits()
+		l.IdleTimeout = time.Second
+		sess := sensor.NewSession(server, env, "banner", l)
+		go func() {
+			client.Write(in)
+			client.Close()
+		}()
+		_ = s.(sensor.StreamSensor).HandleConn(context.Background(), sess)
+		server.Close()
+		for _, e := range rec.Kind("tcp.payload") {
+			got := e.Text("payload")
+			if len(got) > 64 || !strings.HasPrefix(string(in), got) {
+				t.Fatalf("recorded %q for input %q", got, in)
+			}
+		}
 	})
 }
