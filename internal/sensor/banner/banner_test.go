@@ -4,8 +4,8 @@ import (
 	"context"
 	"net"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/sensor"
