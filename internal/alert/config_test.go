@@ -39,3 +39,20 @@ digest_hour: 7
 		t.Fatalf("decoded %+v", cfg)
 	}
 }
+
+func TestExampleDecodes(t *testing.T) {
+	cfg := DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader(strings.ReplaceAll(Example, "\n  ", "\n")[2:]))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultConfig()
+	if cfg.SMTP != d.SMTP || cfg.MaxAttempts != d.MaxAttempts || cfg.Backoff != d.Backoff || cfg.Timeout != d.Timeout ||
+		cfg.DigestHour != d.DigestHour || cfg.Workers != d.Workers || cfg.QueueSize != d.QueueSize || len(cfg.Subscriptions) != 0 {
+		t.Fatalf("example differs from the defaults: %+v", cfg)
+	}
+}
