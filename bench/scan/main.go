@@ -63,6 +63,14 @@ func main() {
 	fmt.Printf("connect scan: %d probes (%d open) in %v = %.0f probes/s wall (process %v), %.0f probes per scanner CPU-second\n",
 		st.probes, st.open, st.scanTime.Round(time.Millisecond), float64(st.probes)/st.scanTime.Seconds(), st.wall.Round(time.Millisecond), float64(st.probes)/st.cpu.Seconds())
 
+	// 1b. The same with raw SYN probes, where the process may open raw sockets.
+	if st, err := runKansoku(ctx, kbin, dir, scope, "21,22,23,80,443,502,8080,8443,2323,8000,8081,9000", "none", *concurrency, "--syn"); err != nil {
+		fmt.Printf("syn scan: not run: %v\n", strings.TrimSpace(err.Error()))
+	} else {
+		fmt.Printf("syn scan: %d probes (%d open) in %v = %.0f probes/s wall (process %v), %.0f probes per scanner CPU-second\n",
+			st.probes, st.open, st.scanTime.Round(time.Millisecond), float64(st.probes)/st.scanTime.Seconds(), st.wall.Round(time.Millisecond), float64(st.probes)/st.cpu.Seconds())
+	}
+
 	// 2. HTTP grab (page + favicon) with clustering, port 80.
 	st, err = runKansoku(ctx, kbin, dir, scope, "80", "http", *concurrency)
 	if err != nil {
@@ -125,11 +133,12 @@ type kstats struct {
 var statsRE = regexp.MustCompile(`scan: (\d+) probes, (\d+) open, \d+ closed, \d+ timeout, \d+ excluded, (\d+) results, (\d+) clusters in (\S+) `)
 
 // runKansoku runs `kansoku scan` as a child process and reads its summary.
-func runKansoku(ctx context.Context, bin, dir, scope, ports, modules string, concurrency int) (kstats, error) {
+func runKansoku(ctx context.Context, bin, dir, scope, ports, modules string, concurrency int, extra ...string) (kstats, error) {
 	var stderr strings.Builder
-	cmd := exec.CommandContext(ctx, bin, "scan", "--targets", scope, "--ports", ports, "--modules", modules,
+	args := append([]string{"scan", "--targets", scope, "--ports", ports, "--modules", modules,
 		"--rate", fmt.Sprint(scan.MaxRate), "--concurrency", fmt.Sprint(concurrency), "--seed", "1",
-		"--out", filepath.Join(dir, "kansoku-"+modules+".jsonl"))
+		"--out", filepath.Join(dir, "kansoku-"+modules+".jsonl")}, extra...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stderr = &stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
