@@ -39,7 +39,9 @@ func main() {
 	n := flag.Int("n", 1000, "sessions (idle: sessions held open)")
 	record := flag.Bool("record", true, "record sessions (asciicast)")
 	profile := flag.String("profile", "router-mipsel", "device profile")
+	flag.BoolVar(&idleLogin, "idle-login", true, "idle mode: log in before idling (else idle at the login prompt)")
 	cpuprofile := flag.String("cpuprofile", "", "write the sensor's CPU profile here")
+	flag.StringVar(&heapProfile, "memprofile", "", "write the sensor's heap profile here (server role)")
 	flag.Parse()
 	raiseFDLimit()
 	if *role == "server" {
@@ -58,6 +60,11 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+var (
+	heapProfile string
+	idleLogin   bool
+)
 
 func raiseFDLimit() {
 	var l syscall.Rlimit
@@ -109,6 +116,13 @@ func serve(profile string, record bool) {
 		// One line on stdin asks for the counts; EOF stops the server.
 		sc := bufio.NewScanner(os.Stdin)
 		for sc.Scan() {
+			if heapProfile != "" {
+				if f, err := os.Create(heapProfile); err == nil {
+					runtime.GC()
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
 			fmt.Printf("events=%d samples=%d recordings=%d recording_bytes=%d\n", em.events.Load(), em.samples.Load(), em.recordings.Load(), em.recBytes.Load())
 		}
 		cancel()
@@ -129,7 +143,7 @@ func startServer(profile string, record bool, cpuprofile string) (*server, func(
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(exe, "-role", "server", "-profile", profile, fmt.Sprintf("-record=%v", record), "-cpuprofile", cpuprofile)
+	cmd := exec.Command(exe, "-role", "server", "-profile", profile, fmt.Sprintf("-record=%v", record), "-cpuprofile", cpuprofile, "-memprofile", heapProfile)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -232,14 +246,23 @@ func idle(srv *server, n int) error {
 		}
 		conns = append(conns, c)
 		b := &bot{c: c, r: bufio.NewReaderSize(c, 4096)}
-		if err := b.login(); err != nil {
+		if idleLogin {
+			err = b.login()
+		} else {
+			err = b.until("login: ")
+		}
+		if err != nil {
 			return fmt.Errorf("session %d: %w", i, err)
 		}
 	}
 	time.Sleep(2 * time.Second)
 	runtime.GC()
 	after := srv.rssKB()
-	fmt.Printf("mode=idle sessions=%d (logged in, at the shell prompt) opened in %.1fs\n", n, time.Since(start).Seconds())
-	fmt.Printf("sensor rss before=%.1f MB with sessions=%.1f MB per session=%.1f KB\n", float64(before)/1024, float64(after)/1024, float64(after-before)/float64(n))
+	where := "logged in, at the shell prompt"
+	if !idleLogin {
+		where = "at the login prompt"
+	}
+	fmt.Printf("mode=idle sessions=%d (%s) opened in %.1fs\n", n, where, time.Since(start).Seconds())
+	fmt.Printf("sensor rss before=%.1f MB with sessions=%.1f MB per session=%.1f KB %s\n", float64(before)/1024, float64(after)/1024, float64(after-before)/float64(n), srv.counts())
 	return nil
 }
