@@ -33,6 +33,7 @@ type Store interface {
 	Samples(ctx context.Context, q ListQuery) ([]Sample, error)
 	URLs(ctx context.Context, q ListQuery) ([]URL, error)
 	ReportStore
+	HostStore
 	C2s(ctx context.Context, q ListQuery) ([]C2, error)
 	PortalStore
 	Close() error
@@ -162,4 +163,36 @@ type C2 struct {
 	Source    string    `json:"source"` // sandbox or static
 	Count     int64     `json:"count"`
 	Cursor    string    `json:"-"`
+}
+
+// Host is the scanner's current view of one service.
+type Host struct {
+	IP         netip.Addr `json:"ip"`
+	Port       uint16     `json:"port"`
+	Transport  string     `json:"transport"`
+	Service    string     `json:"service,omitempty"`
+	Vendor     string     `json:"vendor,omitempty"`
+	Product    string     `json:"product,omitempty"`
+	DeviceType string     `json:"device_type,omitempty"`
+	Class      string     `json:"class,omitempty"`
+	Findings   []string   `json:"findings"`
+	Labels     []string   `json:"labels"`
+	Template   string     `json:"template,omitempty"`
+	FirstSeen  time.Time  `json:"first_seen"`
+	LastSeen   time.Time  `json:"last_seen"`
+}
+
+// HostQuery filters hosts; zero values do not filter.
+type HostQuery struct {
+	IP      netip.Addr
+	Prefix  netip.Prefix
+	Class   string
+	Finding string
+	Since   time.Time
+	Limit   int
+}
+
+// HostStore reads the scanner's hosts table.
+type HostStore interface {
+	Hosts(ctx context.Context, q HostQuery) ([]Host, error)
 }

@@ -206,3 +206,37 @@ func TestReportsFollowSamples(t *testing.T) {
 		t.Fatalf("missing report: %v", err)
 	}
 }
+
+func TestHostsFromScanResults(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
+	mk := func(at time.Time, findings []any, class string) *event.Event {
+		e := event.New("scan", "scan.result")
+		e.Time, e.Sensor, e.Transport = at, "scanner", "tcp"
+		e.DstIP, e.DstPort = netip.MustParseAddr("127.10.0.5"), 80
+		e.Set("data", map[string]any{"http": map[string]any{"status": "success"}, "telnet": map[string]any{"status": "connection-refused"}})
+		e.Set("classification", map[string]any{"vendor": "Acme", "product": "WL-100 logger", "device_type": "data-logger", "class": class})
+		e.Set("findings", findings).Set("labels", []any{"North Reservoir Gate 3"}).Set("template", "abcd")
+		return e
+	}
+	evs := []*event.Event{mk(t0, []any{"login-page-exposed"}, ""), mk(t0.Add(time.Hour), []any{"no-authentication"}, "critical")}
+	if _, err := db.InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := db.Hosts(ctx, store.HostQuery{Class: "critical"})
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("hosts: %+v %v", hs, err)
+	}
+	h := hs[0]
+	if h.Service != "http" || h.Product != "WL-100 logger" || len(h.Findings) != 1 || h.Findings[0] != "no-authentication" ||
+		h.Labels[0] != "North Reservoir Gate 3" || !h.FirstSeen.Equal(t0) || !h.LastSeen.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("host: %+v", h)
+	}
+	if hs, _ := db.Hosts(ctx, store.HostQuery{Finding: "no-authentication", Prefix: netip.MustParsePrefix("127.10.0.0/16")}); len(hs) != 1 {
+		t.Fatalf("finding+prefix query: %d", len(hs))
+	}
+	if hs, _ := db.Hosts(ctx, store.HostQuery{IP: netip.MustParseAddr("127.10.0.6")}); len(hs) != 0 {
+		t.Fatal("host for another address")
+	}
+}
