@@ -42,7 +42,7 @@ func start(t testing.TB, protocol string, hub *Hub) (*sensortest.Instance, *Sens
 // that arrive before quiet passes without one.
 func exchange(t testing.TB, from, to string, req []byte, quiet time.Duration) [][]byte {
 	t.Helper()
-	c, err := net.ListenPacket("udp", from+":0")
+	c, err := net.ListenPacket("udp", net.JoinHostPort(from, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func exchange(t testing.TB, from, to string, req []byte, quiet time.Duration) []
 
 // startAt serves one instance on a fixed address (for clients that cannot
 // be told a port); it skips when the address cannot be bound.
-func startAt(t *testing.T, protocol string, hub *Hub, addr string) *sensortest.Recorder {
+func startAt(t *testing.T, protocol string, hub *Hub, addr string) (*sensortest.Recorder, string) {
 	t.Helper()
 	f, _ := sensor.Lookup("amp")
 	cfg := DefaultConfig()
@@ -87,5 +87,5 @@ func startAt(t *testing.T, protocol string, hub *Hub, addr string) *sensortest.R
 	done := make(chan struct{})
 	go func() { _ = r.Serve(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return rec
+	return rec, r.Addr().String()
 }

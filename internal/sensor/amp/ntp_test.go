@@ -12,7 +12,7 @@ import (
 // cannot be given a port, so the sensor binds 127.0.0.123:123.
 func TestNtpqReadvar(t *testing.T) {
 	ntpq := need(t, "ntpq")
-	startAt(t, "ntp", NewHub(testShared()), "127.0.0.123:123")
+	_, _ = startAt(t, "ntp", NewHub(testShared()), "127.0.0.123:123")
 	out := run(t, ntpq, "-n", "-c", "rv", "127.0.0.123")
 	for _, want := range []string{"version=\"ntpd 4.2.6p5", "stratum=2", "refid=203.0.113.", "clk_wander="} {
 		if !strings.Contains(out, want) {

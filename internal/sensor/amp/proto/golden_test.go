@@ -131,6 +131,7 @@ var goldenCases = []goldenCase{
 	{"snmp", "getbulk-max", one(snmpReq(1, "public", pduGetBulk, 0, 255, "1.3.6.1")), nil},
 	{"snmp", "get-v1", one(snmpReq(0, "public", pduGet, 0, 0, "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.5.0")), nil},
 	{"snmp", "getnext-end", one(snmpReq(1, "public", pduGetNext, 0, 0, "1.3.6.1.9")), nil},
+	{"snmp", "get-v1-missing", one(snmpReq(0, "public", pduGet, 0, 0, "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.99.0")), nil},
 	{"snmp", "wrong-community", one(snmpReq(1, "secret", pduGet, 0, 0, "1.3.6.1.2.1.1.1.0")), ErrNoAnswer},
 	{"snmp", "malformed", one([]byte{0x30, 0x03, 0x02, 0x01}), ErrMalformed},
 	{"cldap", "rootdse", one(cldapRootDSE()), nil},

@@ -234,19 +234,26 @@ func (h *snmpHandler) Respond(req []byte, _ Peer) (Reply, error) {
 	}
 	now := h.now()
 	var vbs [][]byte
+	missing := 0 // 1-based index of the first exception value
+	add := func(vb []byte, ok bool) {
+		vbs = append(vbs, vb)
+		if !ok && missing == 0 {
+			missing = len(vbs)
+		}
+	}
 	switch r.pdu {
 	case pduGet:
 		for _, o := range r.oids {
-			vbs = append(vbs, h.get(o, now))
+			add(h.get(o, now))
 		}
 	case pduGetNext:
 		for _, o := range r.oids {
-			vbs = append(vbs, h.next(o, now))
+			add(h.next(o, now))
 		}
 	case pduGetBulk:
 		nonRep := int(max(0, min(r.nonRep, int64(len(r.oids)))))
 		for _, o := range r.oids[:nonRep] {
-			vbs = append(vbs, h.next(o, now))
+			add(h.next(o, now))
 		}
 		maxRep := int(max(0, min(r.maxRep, 256)))
 		cur := append([]oid(nil), r.oids[nonRep:]...)
@@ -254,8 +261,8 @@ func (h *snmpHandler) Respond(req []byte, _ Peer) (Reply, error) {
 		// Stop once the reply cannot fit anyway: the cut below is then short.
 		for rep := 0; rep < maxRep && len(cur) > 0 && size <= snmpMaxMsg; rep++ {
 			for i, o := range cur {
-				vb := h.next(o, now)
-				vbs = append(vbs, vb)
+				vb, ok := h.next(o, now)
+				add(vb, ok)
 				size += len(vb)
 				if n, ok := h.nextOID(o); ok {
 					cur[i] = n
@@ -263,9 +270,19 @@ func (h *snmpHandler) Respond(req []byte, _ Peer) (Reply, error) {
 			}
 		}
 	}
+	errStatus, errIndex := int64(0), int64(0)
+	if r.version == 0 && missing > 0 {
+		// SNMPv1 has no exception values: the first missing object turns
+		// the reply into noSuchName with the request's varbinds.
+		errStatus, errIndex = 2, int64(missing)
+		vbs = vbs[:0]
+		for _, o := range r.oids {
+			vbs = append(vbs, seq(tagSeq, encOID(o), elem(tagNull, nil)))
+		}
+	}
 	build := func(vbs [][]byte) []byte {
 		return seq(tagSeq, encInt(tagInt, r.version), encStr(tagOctets, r.community),
-			seq(pduResponse, encInt(tagInt, r.reqID), encInt(tagInt, 0), encInt(tagInt, 0), seq(tagSeq, vbs...)))
+			seq(pduResponse, encInt(tagInt, r.reqID), encInt(tagInt, errStatus), encInt(tagInt, errIndex), seq(tagSeq, vbs...)))
 	}
 	out := build(vbs)
 	// Cut a bulk reply to the agent's maximum message size.
@@ -276,17 +293,18 @@ func (h *snmpHandler) Respond(req []byte, _ Peer) (Reply, error) {
 	return Reply{Content: content, Packets: [][]byte{out}}, nil
 }
 
-func (h *snmpHandler) get(o oid, now time.Time) []byte {
+// get returns the varbind for o; false when it holds an exception value.
+func (h *snmpHandler) get(o oid, now time.Time) ([]byte, bool) {
 	i := sort.Search(len(h.mib), func(i int) bool { return h.mib[i].oid.cmp(o) >= 0 })
 	if i < len(h.mib) && h.mib[i].oid.cmp(o) == 0 {
-		return seq(tagSeq, encOID(o), h.mib[i].val(now))
+		return seq(tagSeq, encOID(o), h.mib[i].val(now)), true
 	}
 	// noSuchObject / noSuchInstance: an instance under a known object or not.
 	tag := byte(0x80)
 	if i < len(h.mib) && len(h.mib[i].oid) == len(o) && h.mib[i].oid[:len(o)-1].cmp(o[:len(o)-1]) == 0 {
 		tag = 0x81
 	}
-	return seq(tagSeq, encOID(o), elem(tag, nil))
+	return seq(tagSeq, encOID(o), elem(tag, nil)), false
 }
 
 func (h *snmpHandler) nextOID(o oid) (oid, bool) {
@@ -297,10 +315,11 @@ func (h *snmpHandler) nextOID(o oid) (oid, bool) {
 	return h.mib[i].oid, true
 }
 
-func (h *snmpHandler) next(o oid, now time.Time) []byte {
+// next returns the varbind after o; false at the end of the MIB.
+func (h *snmpHandler) next(o oid, now time.Time) ([]byte, bool) {
 	i := sort.Search(len(h.mib), func(i int) bool { return h.mib[i].oid.cmp(o) > 0 })
 	if i == len(h.mib) {
-		return seq(tagSeq, encOID(o), elem(tagEndOfMib, nil))
+		return seq(tagSeq, encOID(o), elem(tagEndOfMib, nil)), false
 	}
-	return seq(tagSeq, encOID(h.mib[i].oid), h.mib[i].val(now))
+	return seq(tagSeq, encOID(h.mib[i].oid), h.mib[i].val(now)), true
 }
