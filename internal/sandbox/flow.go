@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
 )
 
 // sampleDir is where the sample is placed, as a bot's loader would.
@@ -46,19 +47,18 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 	if err := installShell(lay.root); err != nil {
 		return nil, fmt.Errorf("sandbox: shell: %w", err)
 	}
-	for _, d := range []string{"proc", "dev", "tmp", "sys"} {
-		os.MkdirAll(filepath.Join(lay.root, d), 0o755)
+	if r, err := os.OpenRoot(lay.root); err == nil {
+		for _, d := range []string{"proc", "dev", "tmp", "sys"} {
+			r.MkdirAll(d, 0o755)
+		}
+		r.Close()
 	}
 	name := path.Base(path.Clean("/" + opts.SampleName))
 	if name == "/" || name == "." || name == ".." {
 		name = sum[:12]
 	}
 	guest := path.Join(sampleDir, name)
-	host := lay.hostPath(guest)
-	if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(host, sample, 0o755); err != nil {
+	if err := lay.writeFile(guest, sample, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: place sample: %w", err)
 	}
 	emulator := "native"
@@ -108,6 +108,9 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 
 func fillReport(rep *Report, f *traceFacts, o *outcome, lay *layout, opts Options) {
 	rep.Processes = f.processList()
+	if o.traceCut {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("syscall trace cut at %d MiB", maxTrace>>20))
+	}
 	if f.truncated {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("process tree cut at %d processes", maxProcesses))
 	}
@@ -143,7 +146,7 @@ func fillReport(rep *Report, f *traceFacts, o *outcome, lay *layout, opts Option
 		if op.Op != "write" && op.Op != "rename" {
 			continue
 		}
-		b, err := readCapped(lay.hostPath(p), MaxSampleBytes)
+		b, err := lay.readFile(p, MaxSampleBytes)
 		if err != nil {
 			op.Missing = true
 			continue
@@ -185,6 +188,48 @@ func (r *Report) normalize() {
 	nonNil(&r.Persistence.Files)
 	if r.FanOut == nil {
 		r.FanOut = map[string]int{}
+	}
+	// Attacker-controlled strings keep their bytes visible: invalid UTF-8
+	// becomes \xNN instead of JSON's U+FFFD.
+	esc := event.EscapeInvalid
+	for _, ps := range [][]Process{r.Processes, r.Persistence.RebootProcs} {
+		for i := range ps {
+			p := &ps[i]
+			p.Exe = esc(p.Exe)
+			for j := range p.Argv {
+				p.Argv[j] = esc(p.Argv[j])
+			}
+			for j := range p.Execs {
+				p.Execs[j].Exe = esc(p.Execs[j].Exe)
+			}
+		}
+	}
+	for i := range r.Files {
+		r.Files[i].Path, r.Files[i].To = esc(r.Files[i].Path), esc(r.Files[i].To)
+	}
+	for i := range r.DNS {
+		r.DNS[i].Name = esc(r.DNS[i].Name)
+	}
+	for i := range r.C2 {
+		r.C2[i].Name = esc(r.C2[i].Name)
+	}
+	for i := range r.Connections {
+		r.Connections[i].Name = esc(r.Connections[i].Name)
+	}
+	for i := range r.DownloadURLs {
+		r.DownloadURLs[i].URL = esc(r.DownloadURLs[i].URL)
+	}
+	for i := range r.ProcessNames {
+		r.ProcessNames[i] = esc(r.ProcessNames[i])
+	}
+	for i := range r.Kills {
+		r.Kills[i].Target = esc(r.Kills[i].Target)
+	}
+	for i := range r.Watchdog {
+		r.Watchdog[i].Path = esc(r.Watchdog[i].Path)
+	}
+	for i := range r.Persistence.Files {
+		r.Persistence.Files[i] = esc(r.Persistence.Files[i])
 	}
 }
 

@@ -248,7 +248,8 @@ func registerBinfmt(c *helperConfig) error {
 }
 
 // killAllBut kills every process of the PID namespace except init and
-// strace, until none is left, so strace can finish its log.
+// strace, so strace can finish its log. Everything is stopped first, until
+// a pass finds nothing new, so a fork bomb cannot outrun the killing.
 func killAllBut(c *helperConfig, keep int) {
 	dir := filepath.Join(c.RunDir, "hproc")
 	if err := syscall.Mount("proc", dir, "proc", 0, ""); err != nil {
@@ -256,12 +257,9 @@ func killAllBut(c *helperConfig, keep int) {
 		return
 	}
 	defer syscall.Unmount(dir, syscall.MNT_DETACH)
-	for range 200 {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			return
-		}
-		n := 0
+	pids := func() []int {
+		ents, _ := os.ReadDir(dir)
+		var out []int
 		for _, e := range ents {
 			pid, err := strconv.Atoi(e.Name())
 			if err != nil || pid == 1 || pid == keep {
@@ -270,13 +268,33 @@ func killAllBut(c *helperConfig, keep int) {
 			if st, err := os.ReadFile(filepath.Join(dir, e.Name(), "stat")); err == nil && isZombie(st) {
 				continue
 			}
-			syscall.Kill(pid, syscall.SIGKILL)
-			n++
+			out = append(out, pid)
 		}
-		if n == 0 {
+		return out
+	}
+	stopped := map[int]bool{}
+	for range 100 {
+		fresh := 0
+		for _, pid := range pids() {
+			if !stopped[pid] {
+				stopped[pid] = true
+				syscall.Kill(pid, syscall.SIGSTOP)
+				fresh++
+			}
+		}
+		if fresh == 0 {
+			break
+		}
+	}
+	for range 200 {
+		left := pids()
+		if len(left) == 0 {
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		for _, pid := range left {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -2,15 +2,14 @@ package sandbox
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 )
 
 // persistencePaths are the places a device reads at boot or on a timer.
@@ -50,13 +49,13 @@ func persistenceFiles(ops []FileOp) (files []string, blocking []string) {
 // bootScripts are the device's boot entries: the profile's list, else
 // inittab's sysinit/once/respawn commands (no login shells), else rcS;
 // plus rc.local when present.
-func bootScripts(dev Device, root string) []string {
+func bootScripts(dev Device, lay *layout) []string {
 	if len(dev.BootScripts) > 0 {
 		return dev.BootScripts
 	}
 	var out []string
-	if f, err := os.Open(filepath.Join(root, "etc/inittab")); err == nil {
-		sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	if b, err := lay.readFile("/etc/inittab", 1<<20); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			parts := strings.SplitN(sc.Text(), ":", 4)
 			if len(parts) != 4 || strings.HasPrefix(parts[0], "#") {
@@ -71,14 +70,13 @@ func bootScripts(dev Device, root string) []string {
 				out = append(out, cmd)
 			}
 		}
-		f.Close()
 	}
 	if len(out) == 0 {
-		if _, err := os.Stat(filepath.Join(root, "etc/init.d/rcS")); err == nil {
+		if _, err := lay.readFile("/etc/init.d/rcS", 1); err == nil {
 			out = append(out, "/etc/init.d/rcS")
 		}
 	}
-	if _, err := os.Stat(filepath.Join(root, "etc/rc.local")); err == nil {
+	if _, err := lay.readFile("/etc/rc.local", 1); err == nil {
 		out = append(out, "/etc/rc.local")
 	}
 	return out
@@ -89,12 +87,11 @@ func bootScripts(dev Device, root string) []string {
 func cronCommands(lay *layout) []string {
 	var out []string
 	add := func(file string, userField bool) {
-		f, err := os.Open(lay.hostPath(file))
+		b, err := lay.readFile(file, 1<<20)
 		if err != nil {
 			return
 		}
-		defer f.Close()
-		sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() && len(out) < 32 {
 			line := strings.TrimSpace(sc.Text())
 			if line == "" || strings.HasPrefix(line, "#") || strings.Contains(strings.SplitN(line, " ", 2)[0], "=") {
@@ -116,7 +113,7 @@ func cronCommands(lay *layout) []string {
 	}
 	add("/etc/crontab", true)
 	for _, dir := range []string{"/etc/crontabs", "/var/spool/cron/crontabs", "/var/spool/cron"} {
-		ents, err := os.ReadDir(lay.hostPath(dir))
+		ents, err := lay.readDir(dir)
 		if err != nil {
 			continue
 		}
@@ -164,7 +161,7 @@ func reboot(ctx context.Context, runDir string, lay *layout, dev Device, opts Op
 	}
 	os.Remove(lay2.root)
 	lay2.root = lay.root
-	boot := bootScripts(dev, lay.root)
+	boot := bootScripts(dev, lay2)
 	cron := cronCommands(lay2)
 	if len(boot) == 0 && len(cron) == 0 {
 		return nil, false, "", fmt.Errorf("device has no boot scripts")
@@ -183,7 +180,7 @@ func reboot(ctx context.Context, runDir string, lay *layout, dev Device, opts Op
 		}
 		if sum, ok := written[p.Exe]; ok {
 			p.SHA256 = sum
-		} else if b, err := readCapped(lay2.hostPath(p.Exe), MaxSampleBytes); err == nil {
+		} else if b, err := lay2.readFile(p.Exe, MaxSampleBytes); err == nil {
 			p.SHA256 = sha256Hex(b)
 		}
 		if !restarted && (p.SHA256 == sampleSHA || written[p.Exe] != "") {
@@ -192,19 +189,6 @@ func reboot(ctx context.Context, runDir string, lay *layout, dev Device, opts Op
 		}
 	}
 	return procs, restarted, how, nil
-}
-
-func readCapped(p string, n int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file")
-	}
-	return io.ReadAll(io.LimitReader(f, n))
 }
 
 // verdict decides persistence from the files on flash and the reboot.
@@ -266,5 +250,3 @@ func removalSteps(v string, blocking bool) []string {
 	}
 	return steps
 }
-
-var _ = time.Second

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // archOf tells the architecture of an ELF: its qemu name and the name used
@@ -192,14 +193,12 @@ func (l *layout) persistent(p string) bool {
 	if volatileTypes[m.Type] {
 		return false
 	}
-	if m.Type == "rootfs" {
-		return true
-	}
-	return flashTypes[m.Type] || true
+	return true // flash, or a filesystem we cannot tell apart from it
 }
 
-// hostPath maps guest path p to the host file of this run.
-func (l *layout) hostPath(p string) string {
+// layer returns the host directory holding guest path p (the flash
+// layer or a volatile mount's directory) and p relative to it.
+func (l *layout) layer(p string) (dir, rel string) {
 	p = path.Clean("/" + p)
 	best := -1
 	for i, v := range l.volatile {
@@ -208,9 +207,81 @@ func (l *layout) hostPath(p string) string {
 		}
 	}
 	if best >= 0 {
-		return filepath.Join(l.volatile[best].Src, strings.TrimPrefix(p, l.volatile[best].Dst))
+		rel = strings.TrimPrefix(strings.TrimPrefix(p, l.volatile[best].Dst), "/")
+		return l.volatile[best].Src, orDot(rel)
 	}
-	return filepath.Join(l.root, p)
+	return l.root, orDot(strings.TrimPrefix(p, "/"))
+}
+
+func orDot(s string) string {
+	if s == "" {
+		return "."
+	}
+	return s
+}
+
+// hostPath maps guest path p to a host path, for display and tests only:
+// host-side file access goes through readFile/writeFile, which never
+// follow a symlink out of the sandbox's tree.
+func (l *layout) hostPath(p string) string {
+	dir, rel := l.layer(p)
+	return filepath.Join(dir, rel)
+}
+
+// readFile reads guest path p from the host side, at most n bytes. The
+// tree is hostile (the firmware image, the sample's own symlinks and
+// FIFOs): os.Root keeps resolution inside it, and only regular files are
+// read.
+func (l *layout) readFile(p string, n int64) ([]byte, error) {
+	dir, rel := l.layer(p)
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, err := r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	return io.ReadAll(io.LimitReader(f, n))
+}
+
+// readDir lists guest directory p from the host side.
+func (l *layout) readDir(p string) ([]fs.DirEntry, error) {
+	dir, rel := l.layer(p)
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, err := r.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(1000)
+}
+
+// writeFile creates guest file p (and its parents) from the host side.
+func (l *layout) writeFile(p string, b []byte, perm os.FileMode) error {
+	dir, rel := l.layer(p)
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if d := path.Dir(rel); d != "." {
+		if err := r.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	r.Remove(rel) // a symlink there is replaced, not followed
+	return r.WriteFile(rel, b, perm)
 }
 
 // newLayout prepares the host directories for the mount table: volatile
@@ -262,29 +333,37 @@ func hasOpt(opts, o string) bool {
 }
 
 // copyFS writes src into dst; symlinks are kept where the FS can read them.
-// Sizes and counts are bounded so a hostile image cannot fill the disk.
+// Writes go through os.Root, so a hostile image's symlinks never lead
+// outside dst. Sizes and counts are bounded so it cannot fill the disk.
 func copyFS(dst string, src fs.FS) error {
 	const maxFiles, maxBytes = 100000, 1 << 30
+	root, err := os.OpenRoot(dst)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	var files, total int64
 	return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+		if err != nil || p == "." {
 			return nil // unreadable parts of a firmware image are skipped
 		}
 		if files++; files > maxFiles {
 			return errors.New("root filesystem has too many files")
 		}
-		target := filepath.Join(dst, filepath.FromSlash(p))
 		if d.Type()&fs.ModeSymlink != 0 {
 			if rl, ok := src.(fs.ReadLinkFS); ok {
 				if link, err := rl.ReadLink(p); err == nil {
-					os.Remove(target)
-					return os.Symlink(link, target)
+					root.Remove(p)
+					root.Symlink(link, p)
 				}
 			}
 			return nil
 		}
 		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
+			if err := root.MkdirAll(p, 0o755); err != nil {
+				return fs.SkipDir // e.g. a symlink already stands there
+			}
+			return nil
 		}
 		if !d.Type().IsRegular() {
 			return nil
@@ -301,11 +380,12 @@ func copyFS(dst string, src fs.FS) error {
 			return nil
 		}
 		defer in.Close()
-		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, info.Mode().Perm()|0o200)
+		root.Remove(p)
+		out, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, info.Mode().Perm()|0o200)
 		if err != nil {
-			return err
+			return nil // e.g. its directory is a symlink out of the tree
 		}
-		if _, err := io.Copy(out, in); err != nil {
+		if _, err := io.Copy(out, io.LimitReader(in, maxBytes)); err != nil {
 			out.Close()
 			return err
 		}
@@ -319,31 +399,50 @@ const hostBusybox = "/bin/busybox"
 
 // installShell puts the native busybox at /bin/sh (and, on a root without
 // one, at /bin/busybox with the usual applets), replacing a guest shell.
-func installShell(root string) error {
+func installShell(dir string) error {
 	b, err := os.ReadFile(hostBusybox)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", hostBusybox, err)
 	}
-	bin := filepath.Join(root, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
 		return err
 	}
-	sh := filepath.Join(bin, "sh")
-	if fi, err := os.Lstat(sh); err == nil && fi.IsDir() {
+	defer root.Close()
+	if fi, err := root.Lstat("bin"); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// /bin → usr/bin and the like: follow it inside the tree
+		if target, err := root.Readlink("bin"); err == nil {
+			// relative targets resolve from /, where bin stands
+			bin := strings.TrimPrefix(path.Clean(path.Join("/", target)), "/")
+			if bin != "" && bin != "bin" {
+				return installShellIn(root, bin, b)
+			}
+		}
+		root.Remove("bin")
+	}
+	return installShellIn(root, "bin", b)
+}
+
+func installShellIn(root *os.Root, bin string, b []byte) error {
+	if err := root.MkdirAll(bin, 0o755); err != nil {
+		return err
+	}
+	sh := path.Join(bin, "sh")
+	if fi, err := root.Lstat(sh); err == nil && fi.IsDir() {
 		return errors.New("/bin/sh is a directory")
 	}
-	os.Remove(sh)
-	if err := os.WriteFile(sh, b, 0o755); err != nil {
+	root.Remove(sh)
+	if err := root.WriteFile(sh, b, 0o755); err != nil {
 		return err
 	}
-	if _, err := os.Lstat(filepath.Join(bin, "busybox")); err == nil {
+	if _, err := root.Lstat(path.Join(bin, "busybox")); err == nil {
 		return nil
 	}
-	if err := os.WriteFile(filepath.Join(bin, "busybox"), b, 0o755); err != nil {
+	if err := root.WriteFile(path.Join(bin, "busybox"), b, 0o755); err != nil {
 		return err
 	}
 	for _, a := range []string{"ash", "cat", "chmod", "cp", "echo", "kill", "ls", "mkdir", "mv", "ps", "rm", "sleep", "wget", "tftp", "crond", "crontab", "mount", "ln", "touch", "grep", "sed", "head", "tail", "uname", "id", "ifconfig", "reboot", "nc", "telnetd", "killall", "pidof"} {
-		os.Symlink("busybox", filepath.Join(bin, a))
+		root.Symlink("busybox", path.Join(bin, a))
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,6 +88,25 @@ type outcome struct {
 	memHit   bool
 	procsHit bool
 	started  time.Time
+	traceCut bool // the trace was longer than maxTrace
+}
+
+// maxTrace bounds the part of the strace log that is analysed; a fork
+// bomb writes tens of MiB of failing clone calls.
+const maxTrace = 8 << 20
+
+func readTrace(p string) ([]byte, bool) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, maxTrace+1))
+	if len(b) > maxTrace {
+		b = b[:bytes.LastIndexByte(b[:maxTrace], '\n')+1]
+		return b, true
+	}
+	return b, false
 }
 
 func (a *attempt) execute(ctx context.Context) (*outcome, error) {
@@ -192,7 +212,7 @@ func (a *attempt) execute(ctx context.Context) (*outcome, error) {
 	}
 	o.memHit, o.procsHit = cg.hits()
 	o.output = out.String()
-	o.trace, _ = os.ReadFile(filepath.Join(a.runDir, "trace"))
+	o.trace, o.traceCut = readTrace(filepath.Join(a.runDir, "trace"))
 	if len(o.trace) == 0 {
 		return o, fmt.Errorf("sandbox: helper produced no trace: %s", strings.TrimSpace(o.output))
 	}
@@ -206,7 +226,7 @@ func (a *attempt) stop(cmd *exec.Cmd, waitErr chan error) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-waitErr:
-	case <-time.After(8 * time.Second):
+	case <-time.After(5 * time.Second):
 		cmd.Process.Kill()
 		<-waitErr
 	}

@@ -32,6 +32,7 @@ const (
 	MaxRecords    = 20000    // records per run; more are counted, not kept
 	MaxConns      = 512      // concurrent TCP connections served
 	IdleTimeout   = 20 * time.Second
+	Drain         = 300 * time.Millisecond // after stop: pending connections are still read
 )
 
 // Record is one observation, streamed to the sandbox as a JSON line.
@@ -97,7 +98,10 @@ func Serve(ctx context.Context, c Config) error {
 	var wg sync.WaitGroup
 	go func() {
 		<-ctx.Done()
-		c.TCP.Close()
+		// Connections a sample made just before it exited may still sit
+		// in the accept queue: take them in for a moment before closing.
+		c.TCP.SetDeadline(time.Now().Add(Drain))
+		time.Sleep(Drain)
 		c.DNS.Close()
 		c.UDP.Close()
 	}()
@@ -108,6 +112,7 @@ func Serve(ctx context.Context, c Config) error {
 	for {
 		conn, err := c.TCP.AcceptTCP()
 		if err != nil {
+			c.TCP.Close()
 			wg.Wait()
 			if ctx.Err() != nil {
 				return nil
@@ -164,13 +169,18 @@ func serveTCP(ctx context.Context, conn *net.TCPConn, emit func(Record)) {
 	} else {
 		rec.Dst, _ = netip.ParseAddrPort(conn.LocalAddr().String())
 	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now().Add(Drain)) })
 	defer stop()
 	var first bytes.Buffer
 	buf := make([]byte, 4096)
 	httpDone := false
 	for {
-		conn.SetReadDeadline(time.Now().Add(IdleTimeout))
+		if ctx.Err() == nil {
+			conn.SetReadDeadline(time.Now().Add(IdleTimeout))
+			if ctx.Err() != nil { // stopped meanwhile: keep the short deadline
+				conn.SetReadDeadline(time.Now().Add(Drain))
+			}
+		}
 		n, err := conn.Read(buf)
 		if n > 0 {
 			rec.Bytes += int64(n)

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -54,6 +55,11 @@ func main() {
 		var p *int
 		*p = 1
 	case "hang":
+		// Asynchronous preemption's signals stop a traced busy loop so
+		// often that the CPU limit would take many times its wall time.
+		if os.Getenv("GODEBUG") == "" {
+			syscall.Exec(os.Args[0], os.Args, append(os.Environ(), "GODEBUG=asyncpreemptoff=1"))
+		}
 		for {
 		}
 	case "forkbomb":
