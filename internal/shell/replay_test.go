@@ -149,3 +149,30 @@ func TestReplayGafgyt(t *testing.T) {
 		t.Errorf("no wget progress in:\n%s", out)
 	}
 }
+
+// TestReplayMiraiCopy replays the Mirai loader variant that copies
+// /bin/echo to keep its mode, truncates it and echoes the binary in.
+func TestReplayMiraiCopy(t *testing.T) {
+	h := &fakeHooks{}
+	s := newTestShell(t, "dvr-hisilicon", h)
+	payload := profile.ELFImage("armv7", 0, 900)
+	lines := []string{
+		"cd /tmp; /bin/busybox cp /bin/echo dvrHelper; /bin/busybox chmod 777 dvrHelper; /bin/busybox ECCHI",
+		">dvrHelper; /bin/busybox ECCHI",
+	}
+	drop := echoChunks(payload, "dvrHelper", 100)
+	drop[0] = strings.Replace(drop[0], "> dvrHelper", ">> dvrHelper", 1)
+	lines = append(lines, drop...)
+	lines = append(lines, "./dvrHelper telnet.arm; /bin/busybox ECCHI")
+	out := run(t, s, lines...)
+	if want := strings.Repeat("ECCHI: applet not found\n", 3); out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+	s.Close(context.Background())
+	if len(h.samples) != 1 || !bytes.Equal(h.samples[0].Data, payload) || h.samples[0].Trigger != "exec" {
+		t.Fatalf("samples: %d (want one exec sample of the payload)", len(h.samples))
+	}
+	if got := h.samples[0].Commands; len(got) != len(drop)+1 || got[0] != lines[1] {
+		t.Errorf("commands %d, first %q", len(got), got[0])
+	}
+}
