@@ -22,6 +22,7 @@ type LineReader struct {
 
 	data   []byte
 	pos    int
+	line   []byte // reused between lines
 	lastCR bool
 	err    error
 }
@@ -36,7 +37,12 @@ var special = func() (t [256]bool) {
 
 // Next returns the next line without its end.
 func (r *LineReader) Next(echo bool) (string, error) {
-	var line []byte
+	line := r.line[:0]
+	defer func() {
+		if cap(line) <= 64<<10 {
+			r.line = line
+		}
+	}()
 	for {
 		if r.pos == len(r.data) {
 			if r.err != nil {
