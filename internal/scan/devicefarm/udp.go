@@ -120,9 +120,18 @@ func ntpReply(d *Device, req []byte) [][]byte {
 			return nil
 		}
 		data := `version="ntpd 4.2.6p5@1.2349-o Fri Jul 22 17:30:52 UTC 2016 (1)", processor="armv7l", system="Linux/3.10.14", leap=00, stratum=3, precision=-20, rootdelay=12.345, rootdisp=45.678, refid=192.0.2.123, clock=0xe1b2c3d4.00000000, peer=1234, tc=10, mintc=3, offset=0.123, frequency=-12.345, sys_jitter=0.456, clk_jitter=0.789, clk_wander=0.012`
-		h := []byte{0x16, 0x82, req[2], req[3], 0x06, 0x15, 0, 0, 0, 0, 0, 0}
+		// Same version as asked, association and sequence echoed; data
+		// padded to a 4-byte boundary as ntpd does.
+		h := []byte{req[0]&0x38 | 6, 0x82, req[2], req[3], 0x06, 0x15, 0, 0, 0, 0, 0, 0}
+		if len(req) >= 8 {
+			copy(h[6:8], req[6:8])
+		}
 		binary.BigEndian.PutUint16(h[10:], uint16(len(data)))
-		return [][]byte{append(h, data...)}
+		out := append(h, data...)
+		for len(out)%4 != 0 {
+			out = append(out, 0)
+		}
+		return [][]byte{out}
 	}
 	return nil
 }
