@@ -118,6 +118,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	var portal *web.Server
 	portalCtx, stopPortal := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPortal()
+	alertCtx, stopAlerts := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAlerts()
 	portalAddr := ""
 	if o.Parts.Collector || o.Parts.Portal {
 		s, err := openStore(ctx, cfg)
@@ -134,7 +136,19 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 				return err
 			}
 			defer geo.Close()
-			hooks := append([]collector.Hook{worker.EnqueueHook(b, s)}, o.Hooks...)
+			disp, alertHook, err := alerts(cfg, logger.With("part", "alerts"))
+			if err != nil {
+				closeAll(runners)
+				return err
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := disp.Run(alertCtx); err != nil {
+					logger.Error("alerts stopped", "err", err)
+				}
+			}()
+			hooks := append([]collector.Hook{worker.EnqueueHook(b, s), alertHook}, o.Hooks...)
 			coll = &collector.Collector{Bus: b, Store: s, GeoIP: geo, Logger: logger.With("part", "collector"), Batch: cfg.Collector.BatchSize, Hooks: hooks}
 			jl := cfg.Collector.JSONL
 			if o.EventsJSONL != "" {
@@ -211,6 +225,17 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	} else {
 		close(workDone)
 	}
+	scanCtx, stopScans := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopScans()
+	scanDone := make(chan struct{})
+	if sc, ok, err := scanConfig(cfg); err != nil {
+		return err
+	} else if ok && o.Parts.Sensors && spool != nil {
+		listeners = append(listeners, Listener{Part: "scanner", Name: "scan", Transport: "-", Addr: fmt.Sprintf("%d targets, every %s", len(sc.Targets), sc.Interval)})
+		go func() { defer close(scanDone); runScans(scanCtx, sc, ScanSink(spool, cfg.SensorName), logger.With("part", "scan")) }()
+	} else {
+		close(scanDone)
+	}
 	collDone := make(chan struct{})
 	if coll != nil {
 		go func() {
@@ -231,7 +256,9 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	<-ctx.Done()
 	logger.Info("shutting down")
 	stopSensors()
+	stopScans()
 	sensorsWG.Wait()
+	<-scanDone
 	stopWorkers()
 	<-workDone
 	if spool != nil {
@@ -246,6 +273,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	}
 	stopCollector()
 	<-collDone
+	stopAlerts()
 	stopPortal()
 	wg.Wait()
 	logger.Info("stopped")

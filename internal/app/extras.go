@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/alert"
+	"github.com/kansoku/kansoku/internal/collector"
+	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/scan"
+	"github.com/kansoku/kansoku/internal/sensor"
+)
+
+// ScanSink turns scanner results into scan.result events, so scans inside
+// serve (or any process with a spool) land in the hosts table through the
+// collector like every other observation.
+func ScanSink(em sensor.Emitter, sensorName string) scan.Sink {
+	return scan.SinkFunc(func(ctx context.Context, r *scan.HostResult) error {
+		e := event.New("scan", "scan.result")
+		e.Time = r.Time.UTC()
+		if e.Time.IsZero() {
+			e.Time = time.Now().UTC()
+		}
+		e.Sensor = sensorName
+		e.DstIP, e.DstPort, e.Transport = r.IP, r.Port, r.Transport
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		delete(m, "ip")
+		delete(m, "port")
+		delete(m, "time")
+		e.Data = m
+		return em.Emit(ctx, e)
+	})
+}
+
+// scanConfig reads the `scan:` section; ok is false when no targets are
+// configured (no scheduled scans).
+func scanConfig(cfg *config.Config) (scan.Config, bool, error) {
+	var sc scan.Config
+	if err := cfg.Section("scan", &sc); err != nil {
+		return sc, false, err
+	}
+	if len(sc.Targets) == 0 {
+		return sc, false, nil
+	}
+	sc = sc.WithDefaults()
+	if sc.Checkpoint == "" {
+		sc.Checkpoint = cfg.Path("scan.checkpoint")
+	}
+	return sc, true, sc.Validate()
+}
+
+// runScans scans now and then every interval until ctx is done.
+func runScans(ctx context.Context, sc scan.Config, sink scan.Sink, logger *slog.Logger) {
+	for {
+		st, err := scan.Run(ctx, sc, sink, logger)
+		if err != nil && ctx.Err() == nil {
+			logger.Error("scan failed", "err", err)
+		} else {
+			logger.Info("scan finished", "open", st.Open, "results", st.Results, "completed", st.Completed)
+		}
+		if sc.Interval <= 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(sc.Interval):
+		}
+	}
+}
+
+// alerts builds the dispatcher from the `alerts:` section and the collector
+// hook that feeds it every newly stored event.
+func alerts(cfg *config.Config, logger *slog.Logger) (*alert.Dispatcher, collector.Hook, error) {
+	ac := alert.DefaultConfig()
+	if err := cfg.Section("alerts", &ac); err != nil {
+		return nil, nil, err
+	}
+	if err := ac.Validate(); err != nil {
+		return nil, nil, err
+	}
+	d, err := alert.NewDispatcher(ac, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, func(ctx context.Context, evs []*event.Event) error {
+		for _, e := range evs {
+			d.Handle(ctx, e, uint32(e.Int("src_asn")))
+		}
+		return nil
+	}, nil
+}
