@@ -232,7 +232,10 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		return err
 	} else if ok && o.Parts.Sensors && spool != nil {
 		listeners = append(listeners, Listener{Part: "scanner", Name: "scan", Transport: "-", Addr: fmt.Sprintf("%d targets, every %s", len(sc.Targets), sc.Interval)})
-		go func() { defer close(scanDone); runScans(scanCtx, sc, ScanSink(spool, cfg.SensorName), logger.With("part", "scan")) }()
+		go func() {
+			defer close(scanDone)
+			runScans(scanCtx, sc, ScanSink(spool, cfg.SensorName), logger.With("part", "scan"))
+		}()
 	} else {
 		close(scanDone)
 	}
