@@ -303,7 +303,7 @@ func cmdReturn(s *Shell, c *call) int {
 		code, _ = strconv.Atoi(c.args[1])
 	}
 	if c.fr.depth > 0 {
-		c.fr.exit = true
+		c.fr.exit, c.fr.ret = true, true
 		c.fr.exitCode = code & 0xff
 	}
 	return code & 0xff

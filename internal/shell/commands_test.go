@@ -91,6 +91,9 @@ func TestCommands(t *testing.T) {
 		{"exit code", "router-mipsel", []string{"sh -c 'exit 7'; echo $?"}, "7\n", ""},
 		{"cat /dev/null", "router-mipsel", []string{"cat /dev/null; echo ok > /dev/null; echo $?"}, "0\n", ""},
 		{"dd urandom", "router-mipsel", []string{"dd if=/dev/urandom bs=16 count=2 2>/dev/null | wc -c"}, "32\n", ""},
+		{"case", "router-mipsel", []string{"case $(uname -m) in arm*) echo arm;; mips|mipsel) echo mips ;; *) echo other;; esac"}, "mips\n", ""},
+		{"case default", "router-mipsel", []string{"x=zz; case $x in\n a) echo a;;\n *) echo def\nesac"}, "def\n", ""},
+		{"function", "router-mipsel", []string{"dl() { echo get $1; return 3; echo no; }; dl x86; echo $?"}, "get x86\n3\n", ""},
 		{"syntax error", "router-mipsel", []string{"echo 'unterminated", "if true; then", "fi"}, "-sh: syntax error: unterminated quoted string\n-sh: syntax error: unexpected end of file (expecting \"fi\")\n-sh: syntax error: unexpected \"fi\"\n", ""},
 	}
 	for _, tc := range tests {

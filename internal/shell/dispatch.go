@@ -80,6 +80,9 @@ func (s *Shell) dispatch(ctx context.Context, fr *frame, args []string, io stdio
 	if strings.Contains(name, "/") {
 		return s.runPath(c, name)
 	}
+	if body, ok := s.funcs[name]; ok {
+		return s.runFunc(ctx, fr, body, args, io)
+	}
 	if b, ok := builtins[name]; ok {
 		return b(s, c)
 	}
@@ -310,4 +313,24 @@ func modeString(m fs.FileMode) string {
 		}
 	}
 	return string(b)
+}
+
+// runFunc calls a shell function with its own positional parameters.
+func (s *Shell) runFunc(ctx context.Context, fr *frame, body command, args []string, io stdio) int {
+	if fr.depth+1 > s.lim.MaxDepth {
+		s.errf(fr, io, "", "can't fork: Resource temporarily unavailable")
+		return 2
+	}
+	sub := *fr
+	sub.args = append([]string{fr.args[0]}, args[1:]...)
+	sub.depth++
+	sub.exit, sub.ret, sub.brk, sub.cont = false, false, 0, 0
+	st := s.runCommand(ctx, &sub, body, io)
+	if sub.exit {
+		st = sub.exitCode
+		if !sub.ret {
+			fr.exit, fr.exitCode = true, sub.exitCode
+		}
+	}
+	return st
 }

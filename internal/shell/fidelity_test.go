@@ -95,6 +95,9 @@ var fidelityCases = []struct {
 		`sort nofile`, `ls -1 b`, `ln nofile x`, `cd a`, `echo x > d`, `. nofile`,
 	}},
 	{"busybox", []string{`busybox`, `busybox --list | wc -l`, `busybox true; echo $?`}},
+	{"case-func", []string{
+		"case abc in a*) echo A;; *) echo B;; esac", "case x in y) echo y;; esac; echo $?", "f() { echo in f $#; }; f a b", "g() { return 4; }; g; echo $?",
+	}},
 	{"mirai-probe", []string{`enable`, `system`, `shell`, `sh`, `/bin/busybox ECCHI`, `cd /tmp || cd /var/run || cd /mnt || cd /root || cd /`}},
 }
 

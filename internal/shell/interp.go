@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -22,8 +23,9 @@ type frame struct {
 	// control flow
 	exit     bool
 	exitCode int
-	brk      int // break levels pending
-	cont     int // continue levels pending
+	ret      bool // the exit comes from return
+	brk      int  // break levels pending
+	cont     int  // continue levels pending
 }
 
 // input is a command's standard input: a byte stream shared by the
@@ -275,6 +277,30 @@ func (s *Shell) runCommand(ctx context.Context, fr *frame, c command, io stdio) 
 			}
 			return st
 		})
+	case *caseCmd:
+		return s.withRedirs(ctx, fr, c.redirs, io, func(io stdio) int {
+			subj, ok := s.expandWord(ctx, fr, c.subject, io)
+			if !ok {
+				return 1
+			}
+			for _, it := range c.items {
+				for _, pw := range it.patterns {
+					pat, ok := s.expandWord(ctx, fr, pw, io)
+					if !ok {
+						return 1
+					}
+					if m, err := path.Match(pat, subj); (err == nil && m) || pat == subj {
+						return s.runList(ctx, fr, it.body, io)
+					}
+				}
+			}
+			return 0
+		})
+	case *funcDef:
+		if len(s.funcs) < 1000 {
+			s.funcs[c.name] = c.body
+		}
+		return 0
 	case *groupCmd:
 		return s.withRedirs(ctx, fr, c.redirs, io, func(io stdio) int {
 			if !c.subshell {

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -108,6 +109,22 @@ type groupCmd struct {
 	body     *list
 	subshell bool
 	redirs   []*redir
+}
+
+type caseItem struct {
+	patterns []*word
+	body     *list
+}
+
+type caseCmd struct {
+	subject *word
+	items   []caseItem
+	redirs  []*redir
+}
+
+type funcDef struct {
+	name string
+	body command
 }
 
 type pipeline struct {
@@ -425,7 +442,10 @@ func (p *parser) parseCommand() command {
 	case "then", "elif", "else", "fi", "do", "done", "in", "esac", "}":
 		p.fail("unexpected %q", p.peekReserved())
 	case "case":
-		p.fail("unexpected %q", "case") // not supported by this emulation
+		return p.parseCase()
+	}
+	if fd := p.tryFuncDef(); fd != nil {
+		return fd
 	}
 	if p.src[p.pos] == '(' {
 		p.pos++
@@ -600,4 +620,72 @@ func (p *parser) readHeredocs() {
 		r.body = body.String()
 	}
 	p.pending = nil
+}
+
+var funcRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)[ \t]*\([ \t]*\)`)
+
+// tryFuncDef parses NAME() COMMAND.
+func (p *parser) tryFuncDef() *funcDef {
+	m := funcRE.FindStringSubmatch(p.src[p.pos:])
+	if m == nil {
+		return nil
+	}
+	p.pos += len(m[0])
+	p.skipSpace(true)
+	if p.pos >= len(p.src) {
+		p.fail("unexpected end of file")
+	}
+	return &funcDef{name: m[1], body: p.parseCommand()}
+}
+
+func (p *parser) parseCase() *caseCmd {
+	p.pos += 4
+	p.skipSpace(false)
+	if p.pos >= len(p.src) || isMeta(p.src[p.pos]) {
+		p.unexpected()
+	}
+	c := &caseCmd{subject: p.readWord()}
+	p.skipSpace(true)
+	p.expectWord("in")
+	for {
+		p.skipSpace(true)
+		if p.peekReserved() == "esac" {
+			p.pos += 4
+			c.redirs = p.parseRedirs()
+			return c
+		}
+		if p.pos >= len(p.src) {
+			p.fail("unexpected end of file (expecting \"esac\")")
+		}
+		if p.src[p.pos] == '(' {
+			p.pos++
+		}
+		var it caseItem
+		for {
+			p.skipSpace(false)
+			if p.pos >= len(p.src) || isMeta(p.src[p.pos]) {
+				p.unexpected()
+			}
+			it.patterns = append(it.patterns, p.readWord())
+			p.skipSpace(false)
+			if p.pos < len(p.src) && p.src[p.pos] == '|' {
+				p.pos++
+				continue
+			}
+			break
+		}
+		if p.pos >= len(p.src) || p.src[p.pos] != ')' {
+			if p.pos >= len(p.src) {
+				p.fail("unexpected end of file (expecting \")\")")
+			}
+			p.unexpected()
+		}
+		p.pos++
+		it.body = p.parseList(map[string]bool{"esac": true})
+		c.items = append(c.items, it)
+		p.skipSpace(true)
+		if p.startsWith(";;") {
+			p.pos += 2
+		}
+	}
 }

@@ -97,6 +97,7 @@ type Shell struct {
 	fetched map[string]string // sha256 of fetched bodies -> URL
 	cmds    []string          // every command line, for samples piped to sh
 	killed  map[int]bool
+	funcs   map[string]command
 
 	substRan bool // a command substitution ran in the current command
 	varBytes int  // total size of variable values
@@ -149,6 +150,7 @@ func New(cfg Config) *Shell {
 		cfg: cfg, dev: dev, prof: dev.Profile, lim: lim, now: cfg.Now, rnd: cfg.Rand,
 		vars: map[string]string{}, exported: map[string]bool{},
 		sampled: map[string]bool{}, fetched: map[string]string{}, killed: map[int]bool{},
+		funcs: map[string]command{},
 	}
 	s.pid = dev.NextPID + s.rnd.Intn(500)
 	s.nextPID = s.pid + 1
