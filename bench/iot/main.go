@@ -182,6 +182,23 @@ func (s *server) rssKB() int {
 	return 0
 }
 
+// cpuSeconds is the server process's user+system CPU time so far.
+func (s *server) cpuSeconds() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start after ")".
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var ut, st float64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return (ut + st) / 100 // USER_HZ
+}
+
 func drive(mode string, conc, n int, profile string, record bool, cpuprofile string) error {
 	srv, stop, err := startServer(profile, record, cpuprofile)
 	if err != nil {
@@ -201,6 +218,7 @@ func drive(mode string, conc, n int, profile string, record bool, cpuprofile str
 func throughput(srv *server, mode string, conc, n int) error {
 	var next, done, failed, trips atomic.Int64
 	var firstErr atomic.Value
+	cpu0 := srv.cpuSeconds()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range conc {
@@ -221,8 +239,10 @@ func throughput(srv *server, mode string, conc, n int) error {
 	}
 	wg.Wait()
 	el := time.Since(start)
+	cpu := srv.cpuSeconds() - cpu0
 	fmt.Printf("mode=%s concurrency=%d sessions=%d failed=%d elapsed=%.2fs\n", mode, conc, done.Load(), failed.Load(), el.Seconds())
 	fmt.Printf("sessions/s=%.1f round-trips/s=%.0f round-trips/session=%.0f\n", float64(done.Load())/el.Seconds(), float64(trips.Load())/el.Seconds(), float64(trips.Load())/float64(max(1, done.Load()+failed.Load())))
+	fmt.Printf("sensor cpu=%.2fs (%.2f cores busy) cpu/session=%.2fms => %.0f sessions per sensor-CPU-second\n", cpu, cpu/el.Seconds(), 1000*cpu/float64(max(1, done.Load())), float64(done.Load())/max(cpu, 0.001))
 	fmt.Printf("sensor rss=%.1f MB %s\n", float64(srv.rssKB())/1024, srv.counts())
 	if e := firstErr.Load(); e != nil {
 		fmt.Println("first error:", e)

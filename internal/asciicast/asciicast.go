@@ -4,7 +4,6 @@
 package asciicast
 
 import (
-	"bytes"
 	"strconv"
 	"sync"
 	"time"
@@ -24,7 +23,8 @@ type Recorder struct {
 	height    int
 	sized     bool
 	env       map[string]string
-	buf       bytes.Buffer
+	chunks    [][]byte // the event lines; appended in chunks so growth never copies
+	size      int
 	max       int
 	last      time.Duration
 	truncated bool
@@ -98,11 +98,21 @@ func (r *Recorder) add(code byte, p []byte) {
 		t = r.last // keep times monotonic whatever the clock does
 	}
 	r.last = t
-	if r.buf.Len()+len(p)*6+32 > r.max {
+	need := len(p)*6 + 48
+	if r.size+need > r.max {
 		r.truncated = true
 		return
 	}
-	b := r.buf.AvailableBuffer()
+	if len(r.chunks) == 0 || cap(r.chunks[len(r.chunks)-1])-len(r.chunks[len(r.chunks)-1]) < need {
+		size := 512
+		if n := len(r.chunks); n > 0 {
+			size = min(2*cap(r.chunks[n-1]), 64<<10)
+		}
+		r.chunks = append(r.chunks, make([]byte, 0, max(size, need)))
+	}
+	last := &r.chunks[len(r.chunks)-1]
+	b := *last
+	start := len(b)
 	b = append(b, '[')
 	b = strconv.AppendFloat(b, t.Seconds(), 'f', 6, 64)
 	b = append(b, ", \""...)
@@ -110,7 +120,8 @@ func (r *Recorder) add(code byte, p []byte) {
 	b = append(b, "\", "...)
 	b = AppendString(b, p)
 	b = append(b, "]\n"...)
-	r.buf.Write(b)
+	r.size += len(b) - start
+	*last = b
 }
 
 // Truncated reports whether events were dropped over the size bound.
@@ -131,7 +142,7 @@ func (r *Recorder) Duration() time.Duration {
 func (r *Recorder) Bytes() []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h := make([]byte, 0, 128+r.buf.Len())
+	h := make([]byte, 0, 160+r.size)
 	h = append(h, `{"version": 2, "width": `...)
 	h = strconv.AppendInt(h, int64(r.width), 10)
 	h = append(h, `, "height": `...)
@@ -157,7 +168,10 @@ func (r *Recorder) Bytes() []byte {
 		h = append(h, '}')
 	}
 	h = append(h, "}\n"...)
-	return append(h, r.buf.Bytes()...)
+	for _, c := range r.chunks {
+		h = append(h, c...)
+	}
+	return h
 }
 
 const hex = "0123456789abcdef"

@@ -84,3 +84,26 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+func TestLargeRecordingIsWhole(t *testing.T) {
+	r := New(time.Unix(0, 0), WithClock(func() time.Time { return time.Unix(1, 0) }))
+	line := bytes.Repeat([]byte("x"), 1000)
+	for range 500 {
+		r.Output(line)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(r.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() {
+		if n > 0 {
+			var ev []any
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || ev[2] != string(line) {
+				t.Fatalf("line %d: %v", n, err)
+			}
+		}
+		n++
+	}
+	if n != 501 {
+		t.Fatalf("%d lines, want 501", n)
+	}
+}
