@@ -21,9 +21,6 @@ type Checkpoint struct {
 	Time        time.Time   `json:"time"`
 }
 
-// ErrCheckpointMismatch means a checkpoint belongs to another target space.
-var ErrCheckpointMismatch = errors.New("scan: checkpoint is for another target space")
-
 // LoadCheckpoint reads a checkpoint; a missing file is (nil, nil).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	b, err := os.ReadFile(path)

@@ -4,7 +4,6 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"time"
 )
@@ -28,6 +27,3 @@ func newSYNProber() (*synProber, error) { return nil, ErrNoRawSocket }
 func (*synProber) close() {}
 
 func (*synProber) probe(context.Context, netip.AddrPort, time.Duration) error { return ErrNoRawSocket }
-
-// ErrNoRawSocket means SYN mode was asked for where it is unavailable.
-var ErrNoRawSocket = errors.New("scan: syn mode needs Linux and CAP_NET_RAW (raw sockets)")

@@ -2,17 +2,12 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 )
-
-// ErrNotTarget is returned for a dial outside the target list or inside the
-// exclude list: the last line of defence for "scan only what is listed".
-var ErrNotTarget = errors.New("scan: address is not a permitted target")
 
 // guardDialer refuses every address that is not a listed, non-excluded
 // target, whoever asks (discovery, a module, an HTTP client following a

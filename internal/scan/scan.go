@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -144,7 +145,7 @@ type JSONLSink struct {
 }
 
 // NewJSONLSink returns a Sink writing JSON lines to w.
-func NewJSONLSink(w interface{ Write([]byte) (int, error) }) *JSONLSink {
+func NewJSONLSink(w io.Writer) *JSONLSink {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)
 	return &JSONLSink{enc: enc}
@@ -230,9 +231,6 @@ func StatusFromError(err error) Status {
 	}
 	return StatusUnknownError
 }
-
-// ErrProtocol marks a reply that does not parse as the expected protocol.
-var ErrProtocol = errors.New("protocol error")
 
 // ProtocolError wraps a parse failure so StatusFromError reports protocol-error.
 func ProtocolError(format string, args ...any) error {

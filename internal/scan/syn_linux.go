@@ -17,9 +17,6 @@ import (
 	"time"
 )
 
-// ErrNoRawSocket means SYN mode was asked for without CAP_NET_RAW.
-var ErrNoRawSocket = errors.New("scan: syn mode needs CAP_NET_RAW (raw sockets)")
-
 // synProber is ZMap-style half-open discovery for IPv4: it sends a bare SYN
 // from a raw socket and reads SYN-ACK or RST replies off the same socket.
 // The sequence number is a keyed hash of the target, so a reply is only

@@ -23,9 +23,6 @@ const (
 	udpIdle       = 300 * time.Millisecond
 )
 
-// ErrNoReply is the error of a UDP probe nobody answered.
-var ErrNoReply = errors.New("no reply")
-
 // ExchangeUDP sends req once and collects the replies until the sender goes
 // quiet, the deadline passes or the limits are reached. Replies past the
 // keep limit are counted for the amplification factor but not returned.
