@@ -13,6 +13,7 @@ import (
 // portal's own records (admin users and sessions, API keys, audit log,
 // alert subscriptions).
 type PortalStore interface {
+	PortalLookup
 	// Dashboard reads the aggregates for the days since (UTC, inclusive).
 	Dashboard(ctx context.Context, since time.Time, top int) (*Dashboard, error)
 	// AddressEvents returns the newest events whose src_ip is ip, since the
@@ -84,4 +85,29 @@ type AuditEntry struct {
 	Actor  string    `json:"actor"`
 	Action string    `json:"action"`
 	Detail string    `json:"detail"`
+}
+
+// Attack is one amplification attack seen by the amp honeypot.
+type Attack struct {
+	ID       string    `json:"id"`
+	Victim   string    `json:"victim"`
+	Protocol string    `json:"protocol"`
+	Port     int       `json:"port"`
+	Start    time.Time `json:"start"`
+	Last     time.Time `json:"last"`
+	Ended    bool      `json:"ended"`
+	Packets  int64     `json:"packets"`
+	Bytes    int64     `json:"bytes"`
+	PeakPPS  float64   `json:"peak_pps"`
+	Country  string    `json:"country,omitempty"`
+	Sensor   string    `json:"sensor"`
+}
+
+// PortalLookup is the portal's search and detail lookups.
+type PortalLookup interface {
+	URL(ctx context.Context, raw string) (*URL, error)
+	SampleByHash(ctx context.Context, hash string) (*Sample, error) // SHA-256, SHA-1 or MD5
+	SessionsByIP(ctx context.Context, ip netip.Addr, limit int) ([]Session, error)
+	Attack(ctx context.Context, id string) (*Attack, error)
+	Attacks(ctx context.Context, limit int) ([]Attack, error)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 	"time"
 
@@ -126,13 +127,34 @@ func (db *DB) newestC2s(ctx context.Context, n int) ([]store.C2, error) {
 	return out, rows.Err()
 }
 
-// AddressEvents implements store.PortalStore over the (src_ip, time) index.
+// AddressEvents implements store.PortalStore: events from ip over the
+// (src_ip, time) index, and scanner results about ip over the partial
+// (dst_ip, time) index of scan events, newest first.
 func (db *DB) AddressEvents(ctx context.Context, ip netip.Addr, since time.Time, limit int) ([]*event.Event, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data
-		FROM events WHERE src_ip = ? AND time >= ? ORDER BY time DESC LIMIT ?`, ip.Unmap().String(), since.UnixNano(), limit)
+	a := ip.Unmap().String()
+	out, err := db.eventRows(ctx, `SELECT id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data
+		FROM events WHERE src_ip = ? AND time >= ? ORDER BY time DESC LIMIT ?`, a, since.UnixNano(), limit)
+	if err != nil {
+		return nil, err
+	}
+	scans, err := db.eventRows(ctx, `SELECT id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data
+		FROM events WHERE dst_ip = ? AND honeypot = 'scan' AND time >= ? ORDER BY time DESC LIMIT ?`, a, since.UnixNano(), limit)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, scans...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (db *DB) eventRows(ctx context.Context, q string, args ...any) ([]*event.Event, error) {
+	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: address events: %w", err)
 	}

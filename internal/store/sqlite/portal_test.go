@@ -104,3 +104,45 @@ func TestPortalRecords(t *testing.T) {
 		t.Fatal(b, err)
 	}
 }
+
+func TestLookupsAndAttacks(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	a := ev("amp.attack.start", "", now, "127.0.0.20")
+	a.Honeypot = "amp"
+	a.Set("attack_id", "att1").Set("protocol", "ntp").Set("port", 123).Set("packets", 10).Set("start", now.Format(time.RFC3339Nano))
+	a2 := ev("amp.attack.end", "", now.Add(time.Minute), "127.0.0.20")
+	a2.Honeypot = "amp"
+	a2.Set("attack_id", "att1").Set("protocol", "ntp").Set("port", 123).Set("packets", 500).Set("peak_pps", 40.5)
+	sc := ev("scan.result", "", now, "127.0.0.1")
+	sc.Honeypot = "scan"
+	sc.DstIP = netip.MustParseAddr("127.0.0.20")
+	sc.DstPort = 23
+	c := ev("session.connect", "s9", now, "127.0.0.20")
+	d := ev("download.ok", "s9", now, "127.0.0.20")
+	d.SetText("url", "http://127.0.0.5/x.sh")
+	if _, err := db.InsertEvents(ctx, []*event.Event{a, a2, sc, c, d}); err != nil {
+		t.Fatal(err)
+	}
+	at, err := db.Attack(ctx, "att1")
+	if err != nil || at.Victim != "127.0.0.20" || at.Packets != 500 || !at.Ended || at.PeakPPS != 40.5 || !at.Start.Equal(now) {
+		t.Fatalf("attack %+v %v", at, err)
+	}
+	if l, _ := db.Attacks(ctx, 10); len(l) != 1 {
+		t.Fatal("attacks list")
+	}
+	evs, err := db.AddressEvents(ctx, netip.MustParseAddr("127.0.0.20"), now.Add(-time.Hour), 100)
+	if err != nil || len(evs) != 5 {
+		t.Fatalf("address events incl. scan: %d %v", len(evs), err)
+	}
+	if u, err := db.URL(ctx, "http://127.0.0.5/x.sh"); err != nil || u.Status != "online" {
+		t.Fatal(u, err)
+	}
+	if s, err := db.SessionsByIP(ctx, netip.MustParseAddr("127.0.0.20"), 10); err != nil || len(s) != 1 || s[0].ID != "s9" {
+		t.Fatal(s, err)
+	}
+	if _, err := db.SampleByHash(ctx, "abc"); err != store.ErrNotFound {
+		t.Fatal(err)
+	}
+}
