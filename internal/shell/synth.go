@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kansoku/kansoku/internal/profile"
 )
 
 // Where BusyBox installs its applet links (others go to /bin).
@@ -35,8 +38,15 @@ func newVFS(s *Shell) *vfs {
 		now:      s.now,
 	}
 	boot := s.dev.BootTime(s.now())
+	// Files of the firmware image carry its build date; RAM filesystems
+	// were filled at boot.
+	built := firmwareDate(p.BusyBox.Banner, boot)
 	for name, f := range p.Files {
-		v.nodes[name] = &node{mode: f.Mode, data: f.Data, target: f.Target, mtime: boot}
+		t := built
+		if !onImage(p, name) {
+			t = boot
+		}
+		v.nodes[name] = &node{mode: f.Mode, data: f.Data, target: f.Target, mtime: t}
 	}
 	dir := func(name string) *node {
 		if n := v.nodes[name]; n != nil && n.isDir() {
@@ -61,7 +71,7 @@ func newVFS(s *Shell) *vfs {
 	if n := v.nodes["/tmp"]; n != nil && n.isDir() {
 		n.mode |= fs.ModeSticky | 0o777
 	}
-	v.nodes["/bin/busybox"] = &node{mode: 0o755, data: p.BusyBoxImage(), mtime: boot}
+	v.nodes["/bin/busybox"] = &node{mode: 0o755, data: p.BusyBoxImage(), mtime: built}
 	for _, a := range p.BusyBox.Applets {
 		d := appletDirs[a]
 		if d == "" {
@@ -75,7 +85,7 @@ func newVFS(s *Shell) *vfs {
 		if d == "/bin" {
 			rel = "busybox"
 		}
-		v.nodes[name] = &node{mode: fs.ModeSymlink | 0o777, target: rel, mtime: boot}
+		v.nodes[name] = &node{mode: fs.ModeSymlink | 0o777, target: rel, mtime: built}
 	}
 	v.addDev(boot)
 	v.addProc(s, boot)
@@ -203,4 +213,40 @@ func addProcPID(v *vfs, pid int, cmd string, boot time.Time) {
 		}
 		v.nodes[base+"/exe"] = &node{mode: fs.ModeSymlink | 0o777, target: exe, proc: true, mtime: boot}
 	}
+}
+
+var bannerDate = regexp.MustCompile(`\(([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})`)
+
+// firmwareDate is the build time in the BusyBox banner, or def.
+func firmwareDate(banner string, def time.Time) time.Time {
+	m := bannerDate.FindStringSubmatch(banner)
+	if m == nil {
+		return def
+	}
+	t, err := time.Parse("2006-01-02 15:04:05", m[1])
+	if err != nil || t.After(def) {
+		return def
+	}
+	return t
+}
+
+// onImage reports whether name lies on a read-only firmware image (as
+// opposed to a RAM filesystem) according to the mount table.
+func onImage(p *profile.Profile, name string) bool {
+	name = p.Resolve(name)
+	best, fstype := "", ""
+	for _, line := range strings.Split(p.Mounts, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		if (name == f[1] || f[1] == "/" || strings.HasPrefix(name, f[1]+"/")) && len(f[1]) >= len(best) {
+			best, fstype = f[1], f[2]
+		}
+	}
+	switch fstype {
+	case "tmpfs", "ramfs", "proc", "sysfs", "devtmpfs", "devpts":
+		return false
+	}
+	return true
 }
