@@ -120,7 +120,7 @@ func blast(addr string, n int, q []byte, stop <-chan struct{}) (*atomic.Int64, *
 }
 
 // bare is the baseline: a plain read loop with the same receive buffer.
-func bare(d time.Duration, senders int, q []byte) (float64, int64, error) {
+func bare(d time.Duration, senders int, q []byte) (float64, float64, error) {
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		return 0, 0, err
@@ -144,14 +144,15 @@ func bare(d time.Duration, senders int, q []byte) (float64, int64, error) {
 		return 0, 0, err
 	}
 	time.Sleep(d / 5) // warm up
-	start, n0 := time.Now(), got.Load()
+	start, n0, s0 := time.Now(), got.Load(), sent.Load()
 	time.Sleep(d)
 	rate := float64(got.Load()-n0) / time.Since(start).Seconds()
+	offered := float64(sent.Load()-s0) / time.Since(start).Seconds()
 	close(stop)
 	wg.Wait()
 	pc.Close()
 	<-done
-	return rate, sent.Load(), nil
+	return rate, offered, nil
 }
 
 type discard struct{ n atomic.Int64 }
@@ -174,37 +175,38 @@ func newSensor(hub *amp.Hub) (*amp.Sensor, sensor.Env, *discard, error) {
 
 // withSensor runs the DNS emulation behind the real runner, with the
 // default detection settings and budgets.
-func withSensor(d time.Duration, senders int, q []byte) (float64, *amp.Hub, int64, error) {
+func withSensor(d time.Duration, senders int, q []byte) (float64, float64, *amp.Hub, int64, error) {
 	hub := amp.NewHub(amp.DefaultShared())
 	s, env, em, err := newSensor(hub)
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, 0, nil, 0, err
 	}
 	f, _ := sensor.Lookup("amp")
 	r := &sensor.Runner{Name: "amp", Factory: f, Sensor: s, Limits: sensor.DefaultLimits(), Env: env}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := r.Listen(ctx, "127.0.0.1:0"); err != nil {
-		return 0, nil, 0, err
+		return 0, 0, nil, 0, err
 	}
 	served := make(chan error, 1)
 	go func() { served <- r.Serve(ctx) }()
 	stop := make(chan struct{})
-	_, wg, err := blast(r.Addr().String(), senders, q, stop)
+	sent, wg, err := blast(r.Addr().String(), senders, q, stop)
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, 0, nil, 0, err
 	}
 	time.Sleep(d / 5)
-	start, n0 := time.Now(), hub.Requests.Load()
+	start, n0, s0 := time.Now(), hub.Requests.Load(), sent.Load()
 	time.Sleep(d)
 	rate := float64(hub.Requests.Load()-n0) / time.Since(start).Seconds()
+	offered := float64(sent.Load()-s0) / time.Since(start).Seconds()
 	close(stop)
 	wg.Wait()
 	cancel()
 	if err := <-served; err != nil {
-		return 0, nil, 0, err
+		return 0, 0, nil, 0, err
 	}
-	return rate, hub, em.n.Load(), nil
+	return rate, offered, hub, em.n.Load(), nil
 }
 
 func throughput(d time.Duration, senders, rounds int) error {
@@ -212,16 +214,16 @@ func throughput(d time.Duration, senders, rounds int) error {
 	fmt.Printf("machine: %d CPUs, %s, GOMAXPROCS %d; %d rounds of %v per phase\n", runtime.NumCPU(), runtime.Version(), runtime.GOMAXPROCS(0), rounds, d)
 	var ratios []float64
 	for r := 0; r < rounds; r++ {
-		base, _, err := bare(d, senders, q)
+		base, offBare, err := bare(d, senders, q)
 		if err != nil {
 			return err
 		}
-		rate, hub, events, err := withSensor(d, senders, q)
+		rate, offAmp, hub, events, err := withSensor(d, senders, q)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("round %d: bare read loop %8.0f datagrams/s; amp dns with detection+budgets %8.0f requests/s (%d attacks, %d events, %d replies sent = %d B, %d refused); ratio %.2f\n",
-			r+1, base, rate, hub.Tracker.Attacks(), events, hub.SentPackets.Load(), hub.SentBytes.Load(), hub.DeniedPackets.Load(), rate/base)
+		fmt.Printf("round %d: bare read loop %8.0f datagrams/s (offered %.0f); amp dns with detection+budgets %8.0f requests/s (offered %.0f; %d attacks, %d events, %d replies sent = %d B, %d refused); ratio %.2f\n",
+			r+1, base, offBare, rate, offAmp, hub.Tracker.Attacks(), events, hub.SentPackets.Load(), hub.SentBytes.Load(), hub.DeniedPackets.Load(), rate/base)
 		ratios = append(ratios, rate/base)
 	}
 	sort.Float64s(ratios)

@@ -35,29 +35,23 @@ func newSizeCache(protocol string) *sizeCache {
 	return &sizeCache{skip: skip, m: map[string]cached{}}
 }
 
-func (c *sizeCache) key(req []byte) (string, bool) {
-	if len(req) < c.skip || len(req) > 512 {
-		return "", false
-	}
-	return string(req[c.skip:]), true
-}
+func (c *sizeCache) usable(req []byte) bool { return len(req) >= c.skip && len(req) <= 512 }
 
 func (c *sizeCache) get(req []byte) (cached, bool) {
-	k, ok := c.key(req)
-	if !ok {
+	if !c.usable(req) {
 		return cached{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.m[k]
+	v, ok := c.m[string(req[c.skip:])] // no allocation for the lookup
 	return v, ok
 }
 
 func (c *sizeCache) put(req []byte, r proto.Reply, err error) {
-	k, ok := c.key(req)
-	if !ok {
+	if !c.usable(req) {
 		return
 	}
+	k := string(req[c.skip:])
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= sizeCacheMax {
