@@ -47,24 +47,20 @@ type traceFacts struct {
 
 type connKey struct{ proto, dst string }
 
-// parseTrace reads the trace of one attempt. Records before the first
-// process's second execve belong to the sandbox's own stage2 and are
-// skipped: the sample's life starts at that execve.
+// parseTrace reads the trace of one attempt. Records before the sample's
+// execve belong to the sandbox's own stage2 and are skipped: the sample's
+// life starts at the first successful execve of anything but stage2.
 func parseTrace(trace []byte) *traceFacts {
 	recs, _ := strace.ParseAll(bytes.NewReader(trace))
 	f := &traceFacts{procs: map[int]*Process{}, tgid: map[int]int{}, attempts: map[connKey]*Connection{}, counts: map[string]int{}}
-	if len(recs) == 0 {
-		return f
-	}
-	first := recs[0].PID
-	execs := 0
 	i := 0
 	for ; i < len(recs); i++ {
 		r := recs[i]
-		// any thread of stage2 may exec; the process keeps the first pid
 		if r.Kind == strace.KindSyscall && (r.Name == "execve" || r.Name == "execveat") && r.RetVal == 0 {
-			execs++
-			if execs == 2 {
+			if len(r.Args) == 0 {
+				continue
+			}
+			if p, _ := strace.String(r.Args[0]); p != stage2Path {
 				break
 			}
 		}
@@ -72,15 +68,19 @@ func parseTrace(trace []byte) *traceFacts {
 	if i == len(recs) {
 		return f // stage2 never reached the sample
 	}
-	f.start, f.root = recs[i].Time, first
-	f.procs[first] = &Process{PID: first}
-	f.order = append(f.order, first)
-	f.tgid[first] = first
+	root := recs[i].PID
+	f.start, f.root = recs[i].Time, root
+	f.procs[root] = &Process{PID: root}
+	f.order = append(f.order, root)
+	f.tgid[root] = root
 	for _, r := range recs[i:] {
 		f.apply(r)
 	}
 	return f
 }
+
+// stage2Path is how strace starts stage2 (helperInit).
+const stage2Path = "/proc/self/fd/3"
 
 func (f *traceFacts) owner(pid int) int {
 	if t, ok := f.tgid[pid]; ok {
@@ -312,7 +312,7 @@ func (f *traceFacts) apply(r strace.Record) {
 		if target <= 0 || sigArg == "0" || f.owner(int(target)) == me.PID {
 			return // own threads (Go's preemption), process groups, probes
 		}
-		k := Kill{PID: me.PID, TargetPID: int(target), Signal: sigArg}
+		k := Kill{PID: me.PID, TargetPID: int(target), Signal: sigArg, Errno: r.Errno}
 		if t := f.procs[f.owner(int(target))]; t != nil {
 			k.Target = t.Exe
 		}

@@ -53,3 +53,28 @@ func TestContainment(t *testing.T) {
 		dump(t, r)
 	}
 }
+
+// TestTamper has the sample try to kill and ptrace the sandbox's own
+// processes (init is PID 1, strace PID 2): it must fail, and the fake
+// Internet must still capture what it sends afterwards.
+func TestTamper(t *testing.T) {
+	needSandbox(t)
+	t.Parallel()
+	s := buildSample(t, "x86_64", "tamper")
+	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Kills) != 2 || r.Kills[0].Errno != "EPERM" || r.Kills[1].Errno != "EPERM" {
+		t.Errorf("kills = %+v, want two EPERM", r.Kills)
+	}
+	if strings.Contains(r.Output, "ptrace attach to init succeeded") {
+		t.Error("the sample could ptrace init")
+	}
+	if len(r.Connections) != 1 || r.Connections[0].Dst != "192.0.2.7:443" || r.Connections[0].First != "still-captured" {
+		t.Errorf("connections = %+v", r.Connections)
+	}
+	if t.Failed() {
+		dump(t, r)
+	}
+}

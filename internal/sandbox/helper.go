@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +43,7 @@ const (
 const (
 	hostIDBase = 1500000000
 	hostIDSize = 65536
+	sampleID   = 1 // the sample's root, as an id of init's namespace
 )
 
 type bindMount struct {
@@ -78,14 +78,6 @@ type helperConfig struct {
 const traced = "execve,execveat,clone,clone3,fork,vfork,connect,sendto,sendmsg,bind,listen," +
 	"open,openat,creat,unlink,unlinkat,rename,renameat,renameat2,chmod,fchmodat,fchmod," +
 	"kill,tkill,tgkill,pidfd_send_signal,ioctl,prctl,mkdir,mkdirat,symlink,symlinkat,link,linkat,reboot"
-
-func init() {
-	// stage2 unshares nothing per thread, but exec from the main thread
-	// keeps the sample's pid the one strace started with.
-	if os.Getenv(envStage) == "stage2" {
-		runtime.LockOSThread()
-	}
-}
 
 // MaybeRunHelper runs the sandbox's in-namespace stages when the process was
 // started as one, and exits; otherwise it returns at once. Call it first in
@@ -170,7 +162,7 @@ func helperInit() int {
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM, syscall.SIGINT)
 	cmd := exec.Command(c.Strace, "-f", "-q", "-ttt", "-yy", "-s", "256", "-o", filepath.Join(c.RunDir, "trace"),
-		"-e", "trace="+traced, "--", "/proc/self/fd/3")
+		"-e", "trace="+traced, "--", stage2Path)
 	cmd.Env = []string{envStage + "=stage2", envConfig + "=" + os.Getenv(envConfig)}
 	cmd.ExtraFiles = []*os.File{exe}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
@@ -334,10 +326,28 @@ func stage2() int {
 	for fd := 3; fd < 64; fd++ {
 		syscall.CloseOnExec(fd)
 	}
-	syscall.Chdir(c.Cwd)
-	err = syscall.Exec(c.Argv[0], c.Argv, c.Env)
-	fmt.Fprintln(os.Stderr, "sandbox stage2: exec:", err)
-	return 113
+	// The sample runs as root of a nested user namespace whose ids are
+	// another host uid than init's and strace's: it cannot signal or
+	// ptrace them, and it owns none of the namespaces init set up (so it
+	// can change neither the nftables rules nor the mounts over /proc).
+	cmd := &exec.Cmd{Path: c.Argv[0], Args: c.Argv, Env: c.Env, Dir: c.Cwd,
+		Stdin: nil, Stdout: os.Stdout, Stderr: os.Stderr}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: sampleID, Size: hostIDSize - sampleID}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: sampleID, Size: hostIDSize - sampleID}},
+		Credential:  &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true},
+		Setsid:      true,
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox stage2: exec:", err)
+		return 113
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode() & 0xff
+	}
+	return 0
 }
 
 func enterRoot(c *helperConfig) error {
@@ -421,6 +431,10 @@ func setupDev(dev string) error {
 	os.MkdirAll(filepath.Join(dev, "pts"), 0o755)
 	for _, n := range []string{"watchdog", "misc/watchdog", "watchdog0"} {
 		os.WriteFile(filepath.Join(dev, n), nil, 0o600)
+	}
+	// the sample's root owns /dev, as root owns a device's /dev
+	for _, n := range []string{"", "misc", "shm", "pts", "watchdog", "misc/watchdog", "watchdog0"} {
+		os.Lchown(filepath.Join(dev, n), sampleID, sampleID)
 	}
 	os.Symlink("/proc/self/fd", filepath.Join(dev, "fd"))
 	return nil

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,14 @@ import (
 
 func TestMain(m *testing.M) {
 	MaybeRunHelper()
+	flag.Parse()
+	// Most sandbox tests wait on a sample's timeout or sleep rather than
+	// use a core: run three at a time unless -parallel says otherwise.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", "3")
+	}
 	code := m.Run()
 	if builtDir != "" {
 		os.RemoveAll(builtDir)

@@ -149,6 +149,7 @@ type Kill struct {
 	TargetPID int    `json:"target_pid"`
 	Target    string `json:"target,omitempty"` // exe of the target
 	Signal    string `json:"signal"`
+	Errno     string `json:"errno,omitempty"` // why it failed (EPERM for the sandbox's own processes)
 }
 
 // WatchdogAccess is an open or ioctl of a watchdog device, which bots do to

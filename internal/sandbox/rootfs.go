@@ -509,12 +509,13 @@ func defaultCPUInfo(arch string) string {
 	return "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Atom(TM) CPU D525 @ 1.80GHz\ncpu cores\t: 1\n"
 }
 
-// chownTree gives the tree to the sandbox's root user.
-func chownTree(dir string) error {
+// chownTree gives the tree to host id (uid and gid). WalkDir does not
+// follow symlinks and Lchown changes links themselves.
+func chownTree(dir string, id int) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		return os.Lchown(p, hostIDBase, hostIDBase)
+		return os.Lchown(p, id, id)
 	})
 }

