@@ -202,9 +202,9 @@ func (d *Dispatcher) DeadLetters() []Delivery {
 	return append([]Delivery(nil), d.dead...)
 }
 
-// Run delivers until ctx is done; deliveries in flight finish (bounded by
-// the timeout), waiting retries are kept for DeadLetters-style inspection
-// only in memory and are lost at exit.
+// Run delivers until ctx is done. Deliveries in flight finish (each
+// bounded by the timeout); queued deliveries and waiting retries live in
+// memory only and are dropped at exit.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	work := make(chan *Delivery)
