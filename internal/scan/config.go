@@ -43,7 +43,8 @@ type Config struct {
 	Checkpoint string `yaml:"checkpoint_file"`
 	// Seed fixes the permutation (0: random).
 	Seed uint64 `yaml:"seed"`
-	// ClusterBuffer bounds the HTTP results held back for clustering.
+	// ClusterBuffer is how many HTTP results are held back and clustered
+	// together; a full buffer is clustered and written as one batch.
 	ClusterBuffer int `yaml:"cluster_buffer"`
 
 	// Dialer replaces the network dialer (tests record every address).

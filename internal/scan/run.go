@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,9 +63,10 @@ type runner struct {
 
 	probes, open, closed, timeout, excluded, results atomic.Uint64
 
-	mu      sync.Mutex
-	held    []*HostResult // HTTP results held back for clustering
-	sinkErr error
+	mu       sync.Mutex
+	held     []*HostResult // HTTP results held back for clustering
+	clusters map[string]*cluster.Cluster
+	sinkErr  error
 }
 
 // Run scans cfg's targets, sending one HostResult per open port (and per
@@ -104,10 +106,11 @@ func Run(ctx context.Context, cfg Config, sink Sink, logger *slog.Logger) (Stats
 	}
 	r := &runner{
 		cfg: cfg, log: logger, sink: sink, specs: specs,
-		dialer:  &guardDialer{inner: inner, space: space, exclude: NewPrefixSet(exclude)},
-		tracker: newTracker(pos),
-		fast:    cfg.Dialer == nil && haveFastConnect,
-		rules:   DefaultRules(),
+		dialer:   &guardDialer{inner: inner, space: space, exclude: NewPrefixSet(exclude)},
+		tracker:  newTracker(pos),
+		fast:     cfg.Dialer == nil && haveFastConnect,
+		rules:    DefaultRules(),
+		clusters: map[string]*cluster.Cluster{},
 	}
 	if cfg.Discovery == "syn" {
 		if r.syn, err = newSYNProber(); err != nil {
@@ -318,7 +321,7 @@ func (r *runner) probe(ctx context.Context, j job) {
 		return
 	}
 	Classify(r.rules, hr)
-	if r.hold(hr) {
+	if r.hold(ctx, hr) {
 		r.tracker.done(j.pos)
 		return
 	}
@@ -428,16 +431,23 @@ type WebPage interface {
 	WebPage() (body []byte, title string, favicon *int32)
 }
 
-func (r *runner) hold(hr *HostResult) bool {
+// hold keeps an HTTP result back for clustering. A full buffer is
+// clustered and written as one batch (template IDs are stable across
+// batches, so the batches' clusters merge by ID).
+func (r *runner) hold(ctx context.Context, hr *HostResult) bool {
 	if webPageOf(hr) == nil {
 		return false
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.held) >= r.cfg.ClusterBuffer {
-		return false
-	}
 	r.held = append(r.held, hr)
+	var batch []*HostResult
+	if len(r.held) >= r.cfg.ClusterBuffer {
+		batch, r.held = r.held, nil
+	}
+	r.mu.Unlock()
+	if batch != nil {
+		r.clusterBatch(ctx, batch)
+	}
 	return true
 }
 
@@ -469,15 +479,33 @@ func (r *runner) put(ctx context.Context, hr *HostResult) {
 	r.results.Add(1)
 }
 
-// flushHeld clusters the held web pages, labels their hosts and writes them.
+// flushHeld clusters what is still held and returns every cluster seen.
 func (r *runner) flushHeld(ctx context.Context) []cluster.Cluster {
 	r.mu.Lock()
 	held := r.held
 	r.held = nil
 	r.mu.Unlock()
-	if len(held) == 0 {
-		return nil
+	if len(held) > 0 {
+		r.clusterBatch(ctx, held)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]cluster.Cluster, 0, len(r.clusters))
+	for _, c := range r.clusters {
+		sort.Strings(c.Members)
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Size != out[j].Size {
+			return out[i].Size > out[j].Size
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// clusterBatch clusters web pages, labels their hosts and writes them.
+func (r *runner) clusterBatch(ctx context.Context, held []*HostResult) {
 	pages := make([]cluster.Page, 0, len(held))
 	for _, hr := range held {
 		body, title, fav := webPageOf(hr).WebPage()
@@ -488,10 +516,20 @@ func (r *runner) flushHeld(ctx context.Context) []cluster.Cluster {
 		pages = append(pages, p)
 	}
 	res := cluster.Analyze(pages, cluster.Options{})
+	r.mu.Lock()
+	for _, c := range res.Clusters {
+		if have, ok := r.clusters[c.ID]; ok {
+			have.Members = append(have.Members, c.Members...)
+			have.Size += c.Size
+			continue
+		}
+		c := c
+		r.clusters[c.ID] = &c
+	}
+	r.mu.Unlock()
 	for i, hr := range held {
 		hr.Labels = res.Labels[pages[i].Key]
 		hr.Template = res.Template[pages[i].Key]
 		r.put(ctx, hr)
 	}
-	return res.Clusters
 }
