@@ -54,7 +54,11 @@ func newVFS(s *Shell) *vfs {
 		}
 		for d := name; d != "/"; d = path.Dir(d) {
 			if v.nodes[d] == nil {
-				v.nodes[d] = &node{mode: fs.ModeDir | 0o755, mtime: boot}
+				t := boot
+				if onImage(p, d) {
+					t = built
+				}
+				v.nodes[d] = &node{mode: fs.ModeDir | 0o755, mtime: t}
 			}
 		}
 		return v.nodes[name]
@@ -233,7 +237,7 @@ func firmwareDate(banner string, def time.Time) time.Time {
 // onImage reports whether name lies on a read-only firmware image (as
 // opposed to a RAM filesystem) according to the mount table.
 func onImage(p *profile.Profile, name string) bool {
-	name = p.Resolve(name)
+	name = path.Join(p.Resolve(path.Dir(name)), path.Base(name))
 	best, fstype := "", ""
 	for _, line := range strings.Split(p.Mounts, "\n") {
 		f := strings.Fields(line)
