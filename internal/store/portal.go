@@ -87,27 +87,9 @@ type AuditEntry struct {
 	Detail string    `json:"detail"`
 }
 
-// Attack is one amplification attack seen by the amp honeypot.
-type Attack struct {
-	ID       string    `json:"id"`
-	Victim   string    `json:"victim"`
-	Protocol string    `json:"protocol"`
-	Port     int       `json:"port"`
-	Start    time.Time `json:"start"`
-	Last     time.Time `json:"last"`
-	Ended    bool      `json:"ended"`
-	Packets  int64     `json:"packets"`
-	Bytes    int64     `json:"bytes"`
-	PeakPPS  float64   `json:"peak_pps"`
-	Country  string    `json:"country,omitempty"`
-	Sensor   string    `json:"sensor"`
-}
-
 // PortalLookup is the portal's search and detail lookups.
 type PortalLookup interface {
 	URL(ctx context.Context, raw string) (*URL, error)
 	SampleByHash(ctx context.Context, hash string) (*Sample, error) // SHA-256, SHA-1 or MD5
 	SessionsByIP(ctx context.Context, ip netip.Addr, limit int) ([]Session, error)
-	Attack(ctx context.Context, id string) (*Attack, error)
-	Attacks(ctx context.Context, limit int) ([]Attack, error)
 }

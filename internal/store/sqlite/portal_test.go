@@ -105,7 +105,7 @@ func TestPortalRecords(t *testing.T) {
 	}
 }
 
-func TestLookupsAndAttacks(t *testing.T) {
+func TestLookups(t *testing.T) {
 	db := open(t)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
@@ -124,13 +124,6 @@ func TestLookupsAndAttacks(t *testing.T) {
 	d.SetText("url", "http://127.0.0.5/x.sh")
 	if _, err := db.InsertEvents(ctx, []*event.Event{a, a2, sc, c, d}); err != nil {
 		t.Fatal(err)
-	}
-	at, err := db.Attack(ctx, "att1")
-	if err != nil || at.Victim != "127.0.0.20" || at.Packets != 500 || !at.Ended || at.PeakPPS != 40.5 || !at.Start.Equal(now) {
-		t.Fatalf("attack %+v %v", at, err)
-	}
-	if l, _ := db.Attacks(ctx, 10); len(l) != 1 {
-		t.Fatal("attacks list")
 	}
 	evs, err := db.AddressEvents(ctx, netip.MustParseAddr("127.0.0.20"), now.Add(-time.Hour), 100)
 	if err != nil || len(evs) != 5 {
