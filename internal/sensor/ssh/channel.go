@@ -18,6 +18,7 @@ type start struct {
 // session serves one session channel until it ends.
 func (h *handler) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request) bool {
 	defer ch.Close()
+	h.pty, h.width = false, 0 // per channel
 	h.cw.set(ch)
 	defer h.cw.set(nil)
 	started := make(chan start, 1)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/sensor"
 	"github.com/kansoku/kansoku/internal/sensor/telnet/iot"
@@ -23,6 +24,9 @@ func (t *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
 	cw := &chanWriter{}
 	conv := t.b.NewConv(s, cw)
 	defer conv.Close(ctx)
+	// On shutdown, end the blocked read so the session closes cleanly.
+	stop := context.AfterFunc(ctx, func() { _ = s.Conn.SetReadDeadline(time.Now()) })
+	defer stop()
 	conn, chans, reqs, err := ssh.NewServerConn(sc, t.serverConfig(ctx, conv))
 	t.emitClient(ctx, s, sc)
 	if err != nil {

@@ -54,6 +54,10 @@ const loginTries = 3
 func (t *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
 	conv := t.b.NewConv(s, s.Conn)
 	defer conv.Close(ctx)
+	// On shutdown, end the blocked read so the session closes cleanly
+	// (recording stored) instead of being cut after the grace period.
+	stop := context.AfterFunc(ctx, func() { _ = s.Conn.SetReadDeadline(time.Now()) })
+	defer stop()
 	c := newConn(ctx, s, conv, t.options)
 	dev := t.b.Device
 	p := dev.Profile.Telnet
