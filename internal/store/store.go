@@ -34,6 +34,7 @@ type Store interface {
 	URLs(ctx context.Context, q ListQuery) ([]URL, error)
 	ReportStore
 	HostStore
+	AttackStore
 	C2s(ctx context.Context, q ListQuery) ([]C2, error)
 	PortalStore
 	Close() error
@@ -195,4 +196,40 @@ type HostQuery struct {
 // HostStore reads the scanner's hosts table.
 type HostStore interface {
 	Hosts(ctx context.Context, q HostQuery) ([]Host, error)
+}
+
+// MergedAttack is an amplification attack against one victim over one
+// protocol, merged from every sensor that saw it.
+type MergedAttack struct {
+	ID           string     `json:"id"`
+	Victim       netip.Addr `json:"victim"`
+	Protocol     string     `json:"protocol"`
+	Ports        []int      `json:"ports"`
+	Sensors      []string   `json:"sensors"`
+	Start        time.Time  `json:"start"`
+	Last         time.Time  `json:"last"`
+	Ended        bool       `json:"ended"`
+	Packets      int64      `json:"packets"`
+	RequestBytes int64      `json:"request_bytes"`
+	ReplyBytes   int64      `json:"reply_bytes"` // what a real reflector would have sent
+	PeakPPS      float64    `json:"peak_pps"`
+	Request      string     `json:"request,omitempty"`
+	Country      string     `json:"country,omitempty"`
+	ASN          int64      `json:"asn,omitempty"`
+	Cursor       string     `json:"-"`
+}
+
+// AttackQuery filters merged attacks; zero values do not filter.
+type AttackQuery struct {
+	Victim   netip.Prefix
+	Protocol string
+	Sensor   string
+	Since    time.Time
+	After    string
+	Limit    int
+}
+
+// AttackStore reads merged attacks.
+type AttackStore interface {
+	MergedAttacks(ctx context.Context, q AttackQuery) ([]MergedAttack, error)
 }
