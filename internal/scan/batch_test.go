@@ -3,6 +3,7 @@ package scan_test
 import (
 	"context"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kansoku/kansoku/internal/scan"
@@ -20,14 +21,14 @@ func TestClusterBatchesMerge(t *testing.T) {
 	defer farm.Close()
 	sizes := func(buffer int) (map[string]int, int) {
 		var cs []cluster.Cluster
-		results := 0
+		var results atomic.Int64 // sinks are called concurrently
 		cfg := scan.Config{Targets: []string{"127.32.0.0/24"}, Ports: []string{"80"}, Modules: []string{"http"}, Rate: 5000, Seed: 9,
 			ClusterBuffer: buffer, OnClusters: func(c []cluster.Cluster) { cs = c }}
 		if _, err := scan.Run(context.Background(), cfg, scan.SinkFunc(func(_ context.Context, r *scan.HostResult) error {
 			if r.Template == "" {
 				t.Errorf("%s without template", r.IP)
 			}
-			results++
+			results.Add(1)
 			return nil
 		}), nil); err != nil {
 			t.Fatal(err)
@@ -39,7 +40,7 @@ func TestClusterBatchesMerge(t *testing.T) {
 			}
 			out[c.ID] = c.Size
 		}
-		return out, results
+		return out, int(results.Load())
 	}
 	whole, n1 := sizes(0)
 	batched, n2 := sizes(40)
