@@ -271,6 +271,11 @@ func cmdCp(s *Shell, c *call) int {
 				st = 1
 				continue
 			}
+			if tp, err := s.fs.resolve(s.cwd, target, true); err == nil && (tp == sp || strings.HasPrefix(tp, strings.TrimSuffix(sp, "/")+"/")) {
+				c.errf("recursion detected, omitting directory '%s'", src)
+				st = 1
+				continue
+			}
 			if err := s.copyTree(sp, target); err != nil {
 				c.errf("can't create directory '%s': %s", target, err)
 				st = 1

@@ -378,7 +378,7 @@ func (s *Shell) glob(pat string) []string {
 			}
 		}
 		bases = next
-		if len(bases) == 0 || len(bases) > 10000 {
+		if len(bases) == 0 || len(bases) > 1000 {
 			return nil
 		}
 	}
