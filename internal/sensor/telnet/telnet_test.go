@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -151,4 +152,22 @@ func TestProfileFromSeed(t *testing.T) {
 func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// TestInputEventBudget floods a session with command lines: past the
+// per-session budget they still run but only their count is reported.
+func TestInputEventBudget(t *testing.T) {
+	in := sensortest.Start(t, sensortest.Options{Factory: "telnet", Config: routerConfig}, sensor.DefaultLimits())
+	c := in.Dial(t, "")
+	cl := newClient(t, c)
+	login(t, cl, "root", "xc3511")
+	go io.Copy(io.Discard, c)
+	c.Write([]byte(strings.Repeat("true\r\n", 10050) + "exit\r\n"))
+	evs := in.Recorder.WaitFor(t, "close", 4*sensortest.Wait, func(evs []*event.Event) bool { return sensortest.Count(evs, "session.closed", nil) == 1 })
+	if n := sensortest.Count(evs, "command.input", nil); n != 10000 {
+		t.Fatalf("%d command.input events, want the budget of 10000", n)
+	}
+	if sensortest.Count(evs, "command.suppressed", func(e *event.Event) bool { return e.Int("lines") == 51 }) != 1 {
+		t.Fatal("no command.suppressed for the 51 lines over the budget")
+	}
 }

@@ -23,6 +23,7 @@ import (
 const (
 	maxTranscript = 4 << 20 // bytes of dropper lines kept in one command.dropper event
 	dropperRun    = 3       // consecutive dropper lines from which they are folded into one event
+	maxInputs     = 10000   // command.input events per session; further lines are only counted
 )
 
 // Conv is one connection's conversation: login attempts, then the shell.
@@ -41,6 +42,8 @@ type Conv struct {
 	dropLen  int
 	dropN    int
 	dropCut  bool
+	inputs   int // command.input events emitted
+	dropped  int // lines over maxInputs
 }
 
 // NewConv starts the conversation of s; w is where output for the client
@@ -186,6 +189,16 @@ func (c *Conv) note(ctx context.Context, line string) {
 	if strings.TrimSpace(line) == "" {
 		return
 	}
+	c.input(ctx, line)
+}
+
+// input emits command.input for line within the session's event budget.
+func (c *Conv) input(ctx context.Context, line string) {
+	if c.inputs >= maxInputs {
+		c.dropped++
+		return
+	}
+	c.inputs++
 	e := c.s.Event("command.input")
 	e.SetText("input", line)
 	c.s.Emit(ctx, e)
@@ -197,9 +210,7 @@ func (c *Conv) flushDropper(ctx context.Context) {
 	}
 	if c.dropN < dropperRun {
 		for _, l := range c.drop {
-			e := c.s.Event("command.input")
-			e.SetText("input", l)
-			c.s.Emit(ctx, e)
+			c.input(ctx, l)
 		}
 	} else {
 		var b strings.Builder
@@ -237,6 +248,11 @@ func (c *Conv) Close(ctx context.Context) {
 	defer cancel()
 	_ = c.bw.Flush()
 	c.flushDropper(ctx)
+	if c.dropped > 0 {
+		e := c.s.Event("command.suppressed")
+		e.Set("lines", c.dropped).Set("limit", maxInputs)
+		c.s.Emit(ctx, e)
+	}
 	if c.sh != nil {
 		c.sh.Close(ctx)
 	}
