@@ -212,3 +212,11 @@ func FuzzParseTrace(f *testing.F) {
 }
 
 func mustAP(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+func TestKernelAtLeast(t *testing.T) {
+	for rel, want := range map[string]bool{"6.18.44-fc-v669": true, "6.7.0": true, "6.6.30-amd64": false, "5.10.0": false, "7.0": true, "x": false} {
+		if got := kernelAtLeast(rel, 6, 7); got != want {
+			t.Errorf("kernelAtLeast(%q) = %v", rel, got)
+		}
+	}
+}

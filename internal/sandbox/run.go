@@ -51,7 +51,24 @@ func available() error {
 	if err != nil || !bytes.Contains(fsys, []byte("binfmt_misc")) {
 		return fmt.Errorf("%w: kernel has no binfmt_misc", ErrUnavailable)
 	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		rel := strings.TrimSpace(string(b))
+		if !kernelAtLeast(rel, 6, 7) {
+			return fmt.Errorf("%w: kernel %s has no binfmt_misc per user namespace (needs 6.7)", ErrUnavailable, rel)
+		}
+	}
 	return nil
+}
+
+// kernelAtLeast compares a release string such as "6.18.44-fc".
+func kernelAtLeast(rel string, major, minor int) bool {
+	f := strings.FieldsFunc(rel, func(r rune) bool { return r < '0' || r > '9' })
+	if len(f) < 2 {
+		return false
+	}
+	ma, _ := strconv.Atoi(f[0])
+	mi, _ := strconv.Atoi(f[1])
+	return ma > major || ma == major && mi >= minor
 }
 
 func lookTool(name string) (string, error) {
