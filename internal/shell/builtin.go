@@ -497,3 +497,27 @@ func cmdTimes(s *Shell, c *call) int {
 	fmt.Fprintln(c.out, "0m0.010000s 0m0.020000s\n0m0.000000s 0m0.000000s")
 	return 0
 }
+
+// ashBuiltins is BusyBox ash's builtintab as `help` lists it.
+var ashBuiltins = strings.Fields(". : [ [[ alias bg break cd chdir command continue echo eval exec exit export false fg getopts hash help history jobs kill let local printf pwd read readonly return set shift source test times trap true type ulimit umask unalias unset wait")
+
+func cmdHelp(s *Shell, c *call) int {
+	var b strings.Builder
+	b.WriteString("Built-in commands:\n------------------\n")
+	col := 0
+	for _, n := range ashBuiltins {
+		sep := " "
+		if col == 0 {
+			sep = "\t"
+		}
+		b.WriteString(sep + n)
+		col += 1 + len(n)
+		if col > 60 {
+			b.WriteString("\n")
+			col = 0
+		}
+	}
+	b.WriteString("\n\n")
+	fmt.Fprint(c.out, b.String())
+	return 0
+}

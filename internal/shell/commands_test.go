@@ -93,6 +93,7 @@ func TestCommands(t *testing.T) {
 		{"dd urandom", "router-mipsel", []string{"dd if=/dev/urandom bs=16 count=2 2>/dev/null | wc -c"}, "32\n", ""},
 		{"firmware dates", "router-mipsel", []string{"ls -l /etc/inittab /bin/busybox"}, "-rwxr-xr-x    1 root     root        412876 May 12  2016 /bin/busybox\n-rw-r--r--    1 root     root           100 May 12  2016 /etc/inittab\n", ""},
 		{"cp into itself", "nas-x86_64", []string{"cp -r / /tmp/x; echo $?"}, "cp: recursion detected, omitting directory '/'\n1\n", ""},
+		{"tftp-hpa syntax", "router-mipsel", []string{"tftp 127.0.0.1 -c get t.bin; echo $?"}, "tftp: timeout\n1\n", ""},
 		{"case", "router-mipsel", []string{"case $(uname -m) in arm*) echo arm;; mips|mipsel) echo mips ;; *) echo other;; esac"}, "mips\n", ""},
 		{"case default", "router-mipsel", []string{"x=zz; case $x in\n a) echo a;;\n *) echo def\nesac"}, "def\n", ""},
 		{"function", "router-mipsel", []string{"dl() { echo get $1; return 3; echo no; }; dl x86; echo $?"}, "get x86\n3\n", ""},

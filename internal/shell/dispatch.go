@@ -46,6 +46,7 @@ func init() {
 		"continue": cmdContinue, "return": cmdReturn, "umask": cmdUmask, "ulimit": cmdUlimit,
 		"wait": cmdTrue, "trap": cmdTrue, "alias": cmdTrue, "unalias": cmdTrue, "hash": cmdTrue,
 		"local": cmdLocal, "command": cmdCommand, "readonly": cmdExport, "times": cmdTimes,
+		"help": cmdHelp,
 	}
 	applets = map[string]cmdFunc{}
 	for k, v := range fsApplets {

@@ -394,7 +394,7 @@ func cmdCurl(s *Shell, c *call) int {
 
 func cmdTftp(s *Shell, c *call) int {
 	args := c.args[1:]
-	local, remote, get := "", "", false
+	local, remote, get, tftpHPA := "", "", false, false
 	var rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -406,6 +406,8 @@ func cmdTftp(s *Shell, c *call) int {
 			switch a[j] {
 			case 'g':
 				get = true
+			case 'c':
+				tftpHPA = true
 			case 'p':
 			case 'l', 'r', 'b':
 				v := a[j+1:]
@@ -422,6 +424,12 @@ func cmdTftp(s *Shell, c *call) int {
 				j = len(a)
 			}
 		}
+	}
+	if tftpHPA {
+		// tftp-hpa syntax (tftp HOST -c get FILE), which BusyBox's tftp
+		// does not speak: it ends up waiting for nothing
+		c.errf("timeout")
+		return 1
 	}
 	if len(rest) == 0 || (!get && remote == "" && local == "") {
 		return s.usage(c, "tftp")

@@ -94,7 +94,7 @@ var fidelityCases = []struct {
 		`touch f; rmdir f`, `mkdir -p q/r; rmdir q`, `chmod xyz a`, `mv nofile d`, `cat d`, `head nofile`, `wc nofile`,
 		`sort nofile`, `ls -1 b`, `ln nofile x`, `cd a`, `echo x > d`, `. nofile`,
 	}},
-	{"busybox", []string{`busybox`, `busybox --list | wc -l`, `busybox true; echo $?`}},
+	{"busybox", []string{`help | head -5`, `busybox`, `busybox --list | wc -l`, `busybox true; echo $?`}},
 	{"case-func", []string{
 		"case abc in a*) echo A;; *) echo B;; esac", "case x in y) echo y;; esac; echo $?", "f() { echo in f $#; }; f a b", "g() { return 4; }; g; echo $?",
 	}},
