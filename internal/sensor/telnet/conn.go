@@ -3,6 +3,7 @@ package telnet
 import (
 	"bufio"
 	"context"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/sensor"
 	"github.com/kansoku/kansoku/internal/sensor/telnet/iot"
@@ -25,6 +26,8 @@ type conn struct {
 	lines  iot.LineReader
 	width  int
 	params int
+
+	loginDeadline time.Time
 }
 
 func newConn(ctx context.Context, s *sensor.Session, conv *iot.Conv, initial []byte) *conn {

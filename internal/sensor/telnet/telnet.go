@@ -7,7 +7,9 @@ package telnet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -47,8 +49,10 @@ func (*Sensor) Honeypot() string { return "telnet" }
 // Base is the shared instance state (device, policy), for tests and tools.
 func (t *Sensor) Base() *iot.Base { return t.b }
 
-// loginTries is how many attempts BusyBox login allows per connection.
+// BusyBox login allows 3 attempts per connection and 60 s in all.
 const loginTries = 3
+
+var loginTimeout = 60 * time.Second
 
 // HandleConn runs one Telnet session.
 func (t *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
@@ -65,11 +69,13 @@ func (t *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
 	w.Write(t.options)
 	w.WriteString(dev.Expand(p.Banner))
 	user := ""
+	c.loginDeadline = time.Now().Add(loginTimeout)
+	_ = s.Conn.SetReadDeadline(c.loginDeadline)
 	for try := 0; ; {
 		w.WriteString(dev.Expand(p.LoginPrompt))
 		u, err := c.readLine(true)
 		if err != nil {
-			return ignoreEOF(err)
+			return c.loginEnd(err)
 		}
 		if u == "" {
 			continue // login asks again without counting an empty name
@@ -77,7 +83,7 @@ func (t *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
 		w.WriteString(dev.Expand(p.PasswordPrompt))
 		pw, err := c.readLine(false)
 		if err != nil {
-			return ignoreEOF(err)
+			return c.loginEnd(err)
 		}
 		w.WriteString("\r\n")
 		if conv.Login(ctx, u, pw, "telnet") {
@@ -99,6 +105,7 @@ func (t *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
 			return w.Flush()
 		}
 	}
+	_ = s.Conn.SetReadDeadline(time.Time{})
 	w.WriteString(onlcr(dev.Expand(p.Motd)))
 	conv.StartShell(user, c.width)
 	for {
@@ -111,6 +118,17 @@ func (t *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
 			return w.Flush()
 		}
 	}
+}
+
+// loginEnd ends the login phase after a read error: when login's own
+// 60 s alarm fired, with its message.
+func (c *conn) loginEnd(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && c.ctx.Err() == nil && !time.Now().Before(c.loginDeadline) {
+		fmt.Fprintf(c.w, "\r\nLogin timed out after %d seconds\r\n", int(loginTimeout/time.Second))
+		return c.w.Flush()
+	}
+	return ignoreEOF(err)
 }
 
 // onlcr turns bare \n into \r\n, as the tty login writes through does.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/profile"
@@ -170,4 +171,13 @@ func TestInputEventBudget(t *testing.T) {
 	if sensortest.Count(evs, "command.suppressed", func(e *event.Event) bool { return e.Int("lines") == 51 }) != 1 {
 		t.Fatal("no command.suppressed for the 51 lines over the budget")
 	}
+}
+
+func TestLoginTimeout(t *testing.T) {
+	defer telnet.SetLoginTimeout(300 * time.Millisecond)()
+	in := sensortest.Start(t, sensortest.Options{Factory: "telnet", Config: routerConfig}, sensor.DefaultLimits())
+	cl := newClient(t, in.Dial(t, ""))
+	cl.expect("login: ")
+	cl.expect("Login timed out after 0 seconds\r\n")
+	in.Recorder.WaitFor(t, "close", sensortest.Wait, func(evs []*event.Event) bool { return sensortest.Count(evs, "session.closed", nil) == 1 })
 }
