@@ -11,6 +11,7 @@ import (
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/scan"
+	_ "github.com/kansoku/kansoku/internal/scan/modules/all" // every grab module
 	"github.com/kansoku/kansoku/internal/sensor"
 )
 
