@@ -5,9 +5,10 @@ import (
 	"net/netip"
 )
 
-// budgetTable holds one reply budget per source address. IPv4 sources,
-// the bulk of spoofed floods, use a 4-byte key so a million of them stay
-// small.
+// budgetTable holds one reply budget per IPv4 source address and per IPv6
+// /64 (one host's or one LAN's share: spreading a reflection over the
+// addresses of one /64 does not multiply its budget). IPv4 sources, the
+// bulk of spoofed floods, use a 4-byte key so a million of them stay small.
 type budgetTable struct {
 	v4 map[uint32]budget
 	v6 map[[16]byte]budget
@@ -24,8 +25,14 @@ func (t budgetTable) get(a netip.Addr) (budget, bool) {
 		v, ok := t.v4[binary.BigEndian.Uint32(b4[:])]
 		return v, ok
 	}
-	v, ok := t.v6[a.As16()]
+	v, ok := t.v6[prefix64(a)]
 	return v, ok
+}
+
+func prefix64(a netip.Addr) [16]byte {
+	k := a.As16()
+	clear(k[8:])
+	return k
 }
 
 func (t budgetTable) set(a netip.Addr, b budget) {
@@ -35,7 +42,7 @@ func (t budgetTable) set(a netip.Addr, b budget) {
 		t.v4[binary.BigEndian.Uint32(b4[:])] = b
 		return
 	}
-	t.v6[a.As16()] = b
+	t.v6[prefix64(a)] = b
 }
 
 func (t budgetTable) len() int { return len(t.v4) + len(t.v6) }
