@@ -411,7 +411,7 @@ func (t *Tracker) Attacks() int {
 }
 
 func (t *Tracker) snapshot(e *entry) Snapshot {
-	var addr netip.Addr = netip.AddrFrom16(e.key.addr).Unmap()
+	addr := netip.AddrFrom16(e.key.addr).Unmap()
 	s := Snapshot{
 		Src: netip.AddrPortFrom(addr, e.srcPort), DstPort: e.dstPort, Proto: e.key.proto,
 		First: time.Unix(0, e.first).UTC(), Last: time.Unix(0, e.last).UTC(), Packets: e.packets,
