@@ -176,3 +176,24 @@ func TestReplayMiraiCopy(t *testing.T) {
 		t.Errorf("commands %d, first %q", len(got), got[0])
 	}
 }
+
+// TestDropperCommandsBounded checks that a long dropper keeps its first and
+// last 50 command lines.
+func TestDropperCommandsBounded(t *testing.T) {
+	h := &fakeHooks{}
+	s := newTestShell(t, "router-mipsel", h)
+	payload := profile.ELFImage("mipsel", 0, 3000)
+	lines := echoChunks(payload, "/tmp/.m", 10) // 300 lines
+	run(t, s, lines...)
+	run(t, s, "chmod +x /tmp/.m")
+	if len(h.samples) != 1 {
+		t.Fatalf("%d samples", len(h.samples))
+	}
+	got := h.samples[0].Commands
+	if len(got) != 100 || got[0] != lines[0] || got[49] != lines[49] || got[50] != lines[250] || got[99] != lines[299] {
+		t.Errorf("commands: %d kept, want the first and last 50 of %d", len(got), len(lines))
+	}
+	if !bytes.Equal(h.samples[0].Data, payload) {
+		t.Error("sample data differs from the echoed bytes")
+	}
+}
