@@ -38,8 +38,22 @@ type Option func(*Fetcher)
 // loopback addresses).
 func WithResolver(r Resolver) Option { return func(f *Fetcher) { f.resolver = r } }
 
-// WithClock replaces time.Now for the rate limit and the cache.
-func WithClock(now func() time.Time) Option { return func(f *Fetcher) { f.now = now } }
+// WithClock replaces time.Now for the rate limit and the cache, and the
+// wait for a host's next fetch slot.
+func WithClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(f *Fetcher) { f.now, f.sleep = now, sleep }
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Bounds on the fetcher's own memory, whatever attackers make it fetch.
 const (
@@ -48,6 +62,7 @@ const (
 	maxHosts        = 65536
 	maxRedirects    = 5
 	maxURLLength    = 4096
+	maxHostWait     = 30 * time.Second // longest wait for a host's next fetch slot
 )
 
 // Fetcher downloads URLs under the capture policy; safe for concurrent use.
@@ -57,6 +72,7 @@ type Fetcher struct {
 	policy   *Policy
 	resolver Resolver
 	now      func() time.Time
+	sleep    func(ctx context.Context, d time.Duration) error
 	sem      chan struct{}
 
 	mu         sync.Mutex
@@ -91,7 +107,7 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) *Fetcher {
 	}
 	f := &Fetcher{
 		cfg: cfg, log: logger, policy: NewPolicy(cfg.AllowNetworks, cfg.DenyNetworks),
-		resolver: net.DefaultResolver, now: time.Now, sem: make(chan struct{}, cfg.MaxConcurrent),
+		resolver: net.DefaultResolver, now: time.Now, sleep: sleepCtx, sem: make(chan struct{}, cfg.MaxConcurrent),
 		cache: map[string]*entry{}, hosts: map[string]time.Time{},
 	}
 	for _, o := range opts {
@@ -128,16 +144,36 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*Result, error) {
 		}
 		return nil, e.err
 	}
+	// One fetch per host per interval: a fetch for a host fetched recently
+	// waits for the host's next slot (droppers fetch one binary per CPU
+	// from the same host in a burst) unless that is too far away.
 	host := strings.ToLower(u.Hostname())
+	start := now
 	if last, ok := f.hosts[host]; ok && f.cfg.PerHostInterval > 0 && now.Sub(last) < f.cfg.PerHostInterval {
-		f.mu.Unlock()
-		return nil, &Error{Kind: KindRateLimited, URL: rawURL, Err: fmt.Errorf("host %s fetched less than %s ago", host, f.cfg.PerHostInterval)}
+		start = last.Add(f.cfg.PerHostInterval)
+		if start.Sub(now) > min(maxHostWait, f.cfg.Timeout) {
+			f.mu.Unlock()
+			return nil, &Error{Kind: KindRateLimited, URL: rawURL, Err: fmt.Errorf("host %s: no fetch slot within %s", host, min(maxHostWait, f.cfg.Timeout))}
+		}
 	}
-	f.noteHost(host, now)
+	f.noteHost(host, start)
 	e := &entry{done: make(chan struct{}), at: now}
 	f.insert(key, e)
 	f.mu.Unlock()
 
+	if wait := start.Sub(now); wait > 0 {
+		if err := f.sleep(ctx, wait); err != nil {
+			// Not a result of the URL: forget the entry instead of caching it.
+			f.mu.Lock()
+			if f.cache[key] == e {
+				delete(f.cache, key)
+			}
+			e.err = &Error{Kind: KindRateLimited, URL: rawURL, Err: fmt.Errorf("waiting for host %s: %w", host, err)}
+			f.mu.Unlock()
+			close(e.done)
+			return nil, e.err
+		}
+	}
 	res, err := f.fetch(ctx, u)
 	if err != nil {
 		err = &Error{Kind: classify(err), URL: rawURL, Err: err}

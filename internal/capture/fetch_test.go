@@ -207,12 +207,15 @@ func TestCacheAndRateLimit(t *testing.T) {
 	defer srv.Close()
 	now := time.Unix(1_800_000_000, 0)
 	var mu sync.Mutex
+	var slept []time.Duration
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	sleep := func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
 	c := loopbackConfig()
 	c.PerHostInterval = 10 * time.Second
 	c.CacheWindow = time.Hour
-	f := New(c, nil, WithClock(clock))
+	c.Timeout = time.Minute
+	f := New(c, nil, WithClock(clock, sleep))
 	ctx := context.Background()
 
 	r1, err := f.Fetch(ctx, srv.URL+"/a")
@@ -223,26 +226,36 @@ func TestCacheAndRateLimit(t *testing.T) {
 	if err != nil || !r2.Cached || string(r2.Body) != "body of /a" {
 		t.Fatalf("second fetch: %v %+v", err, r2)
 	}
-	if _, err := f.Fetch(ctx, srv.URL+"/b"); KindOf(err) != KindRateLimited {
-		t.Fatalf("other URL on the same host within the interval: %v, want rate-limited", err)
+	// Other URLs on the same host wait for the host's next slots, 10 s
+	// apart, up to 30 s ahead; beyond that they are refused.
+	for i, p := range []string{"/b", "/c", "/d"} {
+		if r, err := f.Fetch(ctx, srv.URL+p); err != nil || string(r.Body) != "body of "+p {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if want := time.Duration(i+1) * 10 * time.Second; slept[i] != want {
+			t.Fatalf("%s waited %s, want %s", p, slept[i], want)
+		}
 	}
-	advance(11 * time.Second)
-	if r, err := f.Fetch(ctx, srv.URL+"/b"); err != nil || string(r.Body) != "body of /b" {
-		t.Fatalf("after the interval: %v", err)
+	if _, err := f.Fetch(ctx, srv.URL+"/e"); KindOf(err) != KindRateLimited {
+		t.Fatalf("fourth queued URL on the host: %v, want rate-limited", err)
+	}
+	advance(41 * time.Second)
+	if r, err := f.Fetch(ctx, srv.URL+"/e"); err != nil || string(r.Body) != "body of /e" || len(slept) != 3 {
+		t.Fatalf("after the slots passed: %v, waits %v", err, slept)
 	}
 	advance(30 * time.Minute)
 	if r, err := f.Fetch(ctx, srv.URL+"/a"); err != nil || !r.Cached {
 		t.Fatalf("within the cache window: %v %+v", err, r)
 	}
-	if hits.Load() != 2 {
-		t.Fatalf("server hit %d times, want 2", hits.Load())
+	if hits.Load() != 5 {
+		t.Fatalf("server hit %d times, want 5", hits.Load())
 	}
 	advance(31 * time.Minute)
 	if r, err := f.Fetch(ctx, srv.URL+"/a"); err != nil || r.Cached {
 		t.Fatalf("after the cache window: %v %+v", err, r)
 	}
-	if hits.Load() != 3 {
-		t.Fatalf("server hit %d times, want 3", hits.Load())
+	if hits.Load() != 6 {
+		t.Fatalf("server hit %d times, want 6", hits.Load())
 	}
 }
 
@@ -363,5 +376,27 @@ func TestErrorText(t *testing.T) {
 	err := &Error{Kind: KindDNS, URL: "http://x/", Err: errors.New("boom")}
 	if !strings.Contains(err.Error(), "dns") || KindOf(fmt.Errorf("wrapped: %w", err)) != KindDNS {
 		t.Fatal(err)
+	}
+}
+
+func TestHostWaitCancelled(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("x")) }))
+	defer srv.Close()
+	c := loopbackConfig()
+	c.PerHostInterval = 20 * time.Second
+	f := New(c, nil)
+	if _, err := f.Fetch(context.Background(), srv.URL+"/a"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := f.Fetch(ctx, srv.URL+"/b"); KindOf(err) != KindRateLimited || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled wait: %v", err)
+	}
+	f.mu.Lock()
+	_, cached := f.cache[srv.URL+"/b"]
+	f.mu.Unlock()
+	if cached {
+		t.Fatal("a cancelled wait was cached as the URL's result")
 	}
 }
