@@ -384,6 +384,7 @@ func TestHostWaitCancelled(t *testing.T) {
 	defer srv.Close()
 	c := loopbackConfig()
 	c.PerHostInterval = 20 * time.Second
+	c.Timeout = time.Minute
 	f := New(c, nil)
 	if _, err := f.Fetch(context.Background(), srv.URL+"/a"); err != nil {
 		t.Fatal(err)
