@@ -124,8 +124,5 @@ func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := s.tmpl.ExecuteTemplate(w, "live.html", map[string]any{"Title": "Live events"}); err != nil {
-		s.opts.Logger.Error("render live", "err", err)
-	}
+	s.render(w, r, http.StatusOK, "live.html", "nav.live", nil)
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/alert"
 	"github.com/kansoku/kansoku/internal/bus"
 	"github.com/kansoku/kansoku/internal/metrics"
 	"github.com/kansoku/kansoku/internal/store"
@@ -36,15 +38,31 @@ type Options struct {
 	Bus            *bus.Bus // optional: live events, sample downloads
 	Logger         *slog.Logger
 	TrustedProxies []netip.Prefix
+	// CheckWindow is how far back the infection check looks (default 7 days).
+	CheckWindow time.Duration
+	// CheckPerMinute is how many infection checks one address may make per
+	// minute (default 30; negative: unlimited, for benchmarks).
+	CheckPerMinute int
+	// FeedSeed makes this instance's MISP and STIX UUIDs its own.
+	FeedSeed string
+	// BaseURL is the portal's public URL, for links in feeds.
+	BaseURL string
+	// Alerts, when set, is the dispatcher whose subscriptions the admin
+	// pages manage and whose dead letters they show.
+	Alerts *alert.Dispatcher
 }
 
 // Server is the portal's HTTP handler.
 type Server struct {
-	opts  Options
-	mux   *http.ServeMux
-	tmpl  *template.Template
-	ready func() bool
-	live  *hub
+	opts   Options
+	mux    *http.ServeMux
+	tmpl   *template.Template
+	ready  func() bool
+	live   *hub
+	cat    catalogue
+	limit  *rateLimiter
+	logins *rateLimiter
+	dash   dashCache
 }
 
 // New builds the portal.
@@ -56,8 +74,27 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
-	s := &Server{opts: o, mux: http.NewServeMux(), tmpl: tmpl, ready: func() bool { return true }, live: newHub()}
+	if o.CheckWindow <= 0 {
+		o.CheckWindow = 7 * 24 * time.Hour
+	}
+	if o.CheckPerMinute == 0 {
+		o.CheckPerMinute = 30
+	}
+	if o.FeedSeed == "" {
+		o.FeedSeed = "kansoku"
+	}
+	cat, err := loadCatalogue()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: o, mux: http.NewServeMux(), tmpl: tmpl, ready: func() bool { return true }, live: newHub(), cat: cat,
+		limit: newRateLimiter(o.CheckPerMinute), logins: newRateLimiter(10)}
 	s.routes()
+	if o.Alerts != nil {
+		if err := s.loadSubscriptions(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -70,7 +107,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/stats", s.apiStats)
 	s.mux.HandleFunc("GET /api/v1/stream", s.apiStream)
 	s.mux.HandleFunc("GET /live", s.pageLive)
-	s.mux.HandleFunc("GET /{$}", s.pageLive)
+	s.mux.HandleFunc("GET /{$}", s.pageDashboard)
+	s.portalRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	})
@@ -140,6 +178,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	return enc
+}
+
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
@@ -182,4 +226,9 @@ func (s *Server) trusted(ip netip.Addr) bool {
 
 var funcs = template.FuncMap{
 	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+	"line":    LineChart,
+	"bar":     BarChart,
+	"counts":  CountChart,
+	"detail":  detail,
 }

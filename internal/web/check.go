@@ -1,0 +1,302 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
+)
+
+// Verdicts of the infection check.
+const (
+	VerdictLikelyInfected = "likely-infected"
+	VerdictExposed        = "exposed"
+	VerdictNothingSeen    = "nothing-seen"
+)
+
+// Finding is one observation about the checked address.
+type Finding struct {
+	Time     time.Time `json:"time"`
+	Kind     string    `json:"kind"`
+	Honeypot string    `json:"honeypot"`
+	Port     uint16    `json:"port,omitempty"`
+	Family   string    `json:"family,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	Session  string    `json:"session,omitempty"`
+}
+
+// CheckResult is what /check shows and /api/v1/check returns.
+type CheckResult struct {
+	IP       string    `json:"ip"`
+	Since    time.Time `json:"since"`
+	Until    time.Time `json:"until"`
+	Verdict  string    `json:"verdict"`
+	Activity []Finding `json:"honeypot_activity"`
+	Attacks  []Finding `json:"attacks_against"`
+	Exposed  []Finding `json:"exposed_services"`
+	// Advice lists message keys (advice.*) in the order to follow them;
+	// the page shows them translated.
+	Advice   []string `json:"advice"`
+	Families []string `json:"families,omitempty"`
+	Notice   string   `json:"notice"`
+	Days     int      `json:"window_days"`
+}
+
+// maxCheckEvents bounds the work of one check.
+const maxCheckEvents = 500
+
+// infectionKinds are what an infected device does to a honeypot (a bare
+// connection is not enough: scanners of all kinds connect).
+func infectionKind(e *event.Event) bool {
+	switch {
+	case strings.HasPrefix(e.Kind, "login."), strings.HasPrefix(e.Kind, "exploit."), strings.HasPrefix(e.Kind, "command."),
+		strings.HasPrefix(e.Kind, "download."), e.Kind == "sample.captured", e.Kind == "rpc.call":
+		return e.Honeypot != "scan" && e.Honeypot != "amp"
+	}
+	return false
+}
+
+// check builds the result for ip from index-backed store lookups only.
+func (s *Server) check(ctx context.Context, ip netip.Addr, now time.Time, window time.Duration) (*CheckResult, error) {
+	since := now.Add(-window)
+	res := &CheckResult{IP: ip.String(), Since: since.UTC(), Until: now.UTC(), Days: int(window / (24 * time.Hour)),
+		Activity: []Finding{}, Attacks: []Finding{}, Exposed: []Finding{}}
+	evs, err := s.opts.Store.AddressEvents(ctx, ip, since, maxCheckEvents)
+	if err != nil {
+		return nil, err
+	}
+	families := map[string]bool{}
+	persistent := false
+	telnet := false
+	reports := map[string]*store.Report{}
+	for _, e := range evs {
+		f := Finding{Time: e.Time, Kind: e.Kind, Honeypot: e.Honeypot, Port: e.DstPort, Session: e.Session}
+		switch {
+		case e.Honeypot == "scan" && e.DstIP == ip:
+			f.Detail = strings.TrimSpace(e.Str("service") + " " + e.Str("product"))
+			res.Exposed = append(res.Exposed, f)
+		case strings.HasPrefix(e.Kind, "amp.attack."):
+			f.Detail = e.Str("protocol")
+			f.Port = uint16(e.Int("port"))
+			res.Attacks = append(res.Attacks, f)
+		case infectionKind(e):
+			if e.DstPort == 23 || e.DstPort == 2323 || e.Honeypot == "telnet" {
+				telnet = true
+			}
+			if sha := e.Str("sha256"); len(sha) == 64 && e.Kind == "sample.captured" {
+				r, ok := reports[sha]
+				if !ok && len(reports) < 20 {
+					r, _ = s.opts.Store.Report(ctx, sha)
+					reports[sha] = r
+				}
+				if r != nil {
+					f.Family = r.Family
+					persistent = persistent || reportPersistent(r.Report)
+				}
+			}
+			if f.Family == "" {
+				f.Family = e.Str("family")
+			}
+			if f.Family != "" {
+				families[f.Family] = true
+			}
+			res.Activity = append(res.Activity, f)
+		}
+	}
+	switch {
+	case len(res.Activity) > 0:
+		res.Verdict = VerdictLikelyInfected
+	case len(res.Exposed) > 0:
+		res.Verdict = VerdictExposed
+	default:
+		res.Verdict = VerdictNothingSeen
+	}
+	for f := range families {
+		res.Families = append(res.Families, f)
+	}
+	if len(res.Activity) > 0 {
+		res.Advice = append(res.Advice, "advice.reboot", "advice.passwords")
+		if telnet {
+			res.Advice = append(res.Advice, "advice.telnet")
+		}
+		res.Advice = append(res.Advice, "advice.firmware")
+		if persistent {
+			res.Advice = append(res.Advice, "advice.factory_reset")
+		}
+	}
+	if len(res.Exposed) > 0 {
+		res.Advice = append(res.Advice, "advice.exposed", "advice.firmware")
+	}
+	if len(res.Attacks) > 0 {
+		res.Advice = append(res.Advice, "advice.amp")
+	}
+	if len(res.Advice) > 0 {
+		res.Advice = append(res.Advice, "advice.isp")
+	}
+	res.Advice = dedupeStrings(res.Advice)
+	res.Notice = s.cat.msg("en", "check.shared")
+	return res, nil
+}
+
+func dedupeStrings(in []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// reportPersistent reads the sandbox's persistence verdict from a report.
+func reportPersistent(raw json.RawMessage) bool {
+	var r struct {
+		Dynamic struct {
+			Persistence struct {
+				Verdict string `json:"verdict"`
+			} `json:"persistence"`
+		} `json:"dynamic"`
+	}
+	return json.Unmarshal(raw, &r) == nil && r.Dynamic.Persistence.Verdict == "persistent"
+}
+
+// rateLimiter is a per-address token bucket for the infection check.
+type rateLimiter struct {
+	mu      sync.Mutex
+	perMin  int
+	buckets map[netip.Addr]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// maxBuckets bounds the limiter's memory; when full, idle buckets go first
+// and, failing that, everyone starts afresh.
+const maxBuckets = 100000
+
+func newRateLimiter(perMin int) *rateLimiter {
+	return &rateLimiter{perMin: perMin, buckets: map[netip.Addr]*bucket{}}
+}
+
+func (l *rateLimiter) allow(ip netip.Addr, now time.Time) bool {
+	if l.perMin < 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[ip]
+	if !ok {
+		if len(l.buckets) >= maxBuckets {
+			for k, v := range l.buckets {
+				if now.Sub(v.last) > time.Minute {
+					delete(l.buckets, k)
+				}
+			}
+			if len(l.buckets) >= maxBuckets {
+				clear(l.buckets)
+			}
+		}
+		b = &bucket{tokens: float64(l.perMin), last: now}
+		l.buckets[ip] = b
+	}
+	b.tokens = min(float64(l.perMin), b.tokens+now.Sub(b.last).Minutes()*float64(l.perMin))
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// checkFor runs the check for the visitor's own address (ClientIP), never
+// one from a parameter.
+func (s *Server) checkFor(w http.ResponseWriter, r *http.Request) (*CheckResult, int, string) {
+	ip := s.ClientIP(r)
+	if !ip.IsValid() {
+		return nil, http.StatusBadRequest, "cannot tell your address"
+	}
+	if !s.limit.allow(ip, time.Now()) {
+		w.Header().Set("Retry-After", "60")
+		return nil, http.StatusTooManyRequests, "too many checks from your address; try again in a minute"
+	}
+	res, err := s.check(r.Context(), ip, time.Now(), s.opts.CheckWindow)
+	if err != nil {
+		s.opts.Logger.Error("check", "err", err)
+		return nil, http.StatusInternalServerError, "query failed"
+	}
+	return res, 0, ""
+}
+
+func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
+	res, status, msg := s.checkFor(w, r)
+	if res == nil {
+		writeError(w, status, msg)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) pageCheck(w http.ResponseWriter, r *http.Request) {
+	res, status, msg := s.checkFor(w, r)
+	w.Header().Set("Cache-Control", "no-store")
+	if res == nil {
+		http.Error(w, msg, status)
+		return
+	}
+	s.render(w, r, http.StatusOK, "check.html", "check.title", res)
+}
+
+// apiCheckAny lets a CSIRT key query addresses inside its prefixes.
+func (s *Server) apiCheckAny(w http.ResponseWriter, r *http.Request) {
+	key, ok := s.requireKey(w, r, ScopeCheckAny)
+	if !ok {
+		return
+	}
+	ip, err := netip.ParseAddr(r.PathValue("ip"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad ip: not an IP address")
+		return
+	}
+	ip = ip.Unmap()
+	allowed := false
+	for _, p := range key.Prefixes {
+		allowed = allowed || p.Contains(ip)
+	}
+	if !allowed {
+		writeError(w, http.StatusForbidden, "address outside this key's prefixes")
+		return
+	}
+	window := s.opts.CheckWindow
+	if d := r.URL.Query().Get("days"); d != "" {
+		days, err := strconv.Atoi(d)
+		if err != nil || days < 1 || days > 90 {
+			writeError(w, http.StatusBadRequest, "bad days: must be 1..90")
+			return
+		}
+		window = time.Duration(days) * 24 * time.Hour
+	}
+	res, err := s.check(r.Context(), ip, time.Now(), window)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		s.opts.Logger.Error("check", "err", err)
+		writeError(w, http.StatusInternalServerError, "query failed")
+		return
+	}
+	_ = s.opts.Store.Audit(r.Context(), "apikey:"+key.ID, "check", ip.String())
+	writeJSON(w, http.StatusOK, res)
+}
