@@ -1,5 +1,7 @@
 package telnet
 
+import "bytes"
+
 // Telnet commands (RFC 854) and options.
 const (
 	SE   = 240
@@ -58,6 +60,14 @@ type Decoder struct {
 // Decode consumes p, appends the data bytes to data (CR NUL becomes CR) and
 // calls cmd for each complete command.
 func (d *Decoder) Decode(p, data []byte, cmd func(Command)) []byte {
+	// Fast path: plain data with no IAC and no NUL (so no CR NUL) is
+	// copied as it is; that is nearly every read once negotiation is over.
+	if d.st == stData && len(p) > 0 && bytes.IndexByte(p, IAC) < 0 && bytes.IndexByte(p, 0) < 0 {
+		if p[len(p)-1] == '\r' {
+			d.st = stCR
+		}
+		return append(data, p...)
+	}
 	for _, c := range p {
 		switch d.st {
 		case stData, stCR:
