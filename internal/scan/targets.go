@@ -160,9 +160,6 @@ func ParseExclude(r io.Reader) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// maxPrefixAddrs bounds one prefix: wider IPv6 prefixes cannot be walked.
-const maxPrefixAddrs = 1 << 32
-
 // Space is the address×port space of a scan: index = addr·len(ports) + port.
 type Space struct {
 	set   *PrefixSet

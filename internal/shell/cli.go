@@ -37,9 +37,7 @@ func (s *Shell) execCLI(ctx context.Context, line string, out io.Writer) {
 		return
 	}
 	msg := s.prof.CLI.Unknown
-	if strings.Contains(msg, "%s") {
-		msg = strings.Replace(msg, "%s", f[0], 1)
-	}
+	msg = strings.Replace(msg, "%s", f[0], 1)
 	io.WriteString(out, strings.ReplaceAll(msg, "%%", "%")+"\n")
 	s.status = 1
 }

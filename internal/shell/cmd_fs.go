@@ -147,19 +147,6 @@ func (s *Shell) mkdirP(d string) error {
 	return nil
 }
 
-func (s *Shell) mkdirAll(p string) error {
-	if n := s.fs.nodes[p]; n != nil {
-		if n.isDir() {
-			return nil
-		}
-		return errExist
-	}
-	if err := s.mkdirAll(path.Dir(p)); err != nil {
-		return err
-	}
-	return s.fs.mkdirChecked(p)
-}
-
 func cmdRmdir(s *Shell, c *call) int {
 	_, dirs := flags(c.args[1:], "")
 	st := 0
@@ -359,9 +346,11 @@ func cmdMv(s *Shell, c *call) int {
 		if target == sp {
 			continue
 		}
-		if err := s.fs.checkWritable(path.Dir(target)); err == nil {
+		err = s.fs.checkWritable(path.Dir(target))
+		if err == nil {
 			err = s.fs.checkWritable(path.Dir(sp))
-		} else {
+		}
+		if err != nil {
 			c.errf("can't rename '%s': %s", src, err)
 			st = 1
 			continue

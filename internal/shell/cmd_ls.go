@@ -24,11 +24,9 @@ func cmdLs(s *Shell, c *call) int {
 	var plain []string
 	var dirs []string
 	for _, f := range files {
+		// ls -l shows a link itself, but a link to a directory named with
+		// a trailing slash is followed.
 		_, n, err := s.fs.lookup(s.cwd, f, !long || strings.HasSuffix(f, "/"))
-		if err == nil && long && n.isLink() {
-			// ls -l shows the link itself, but a link to a directory named
-			// with a trailing slash is followed above
-		}
 		if err != nil {
 			c.errf("%s: %s", f, err)
 			st = 1

@@ -81,19 +81,16 @@ func (s *Shell) expandWords(ctx context.Context, fr *frame, ws []*word, io stdio
 			}
 			// field splitting on IFS whitespace
 			ifs := s.ifs()
-			start := true
 			for len(v) > 0 {
 				j := strings.IndexAny(v, ifs)
 				if j < 0 {
 					cur().add(v, false)
 					break
 				}
+				// A leading separator ends the current field.
 				if j > 0 {
 					cur().add(v[:j], false)
-				} else if start && !cur().empty() {
-					// leading separator ends the current field
 				}
-				start = false
 				v = strings.TrimLeft(v[j:], ifs)
 				if !cur().empty() {
 					fs = append(fs, &fieldB{})

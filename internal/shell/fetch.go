@@ -344,7 +344,9 @@ func cmdCurl(s *Shell, c *call) int {
 		body, err := s.fetch(c.ctx, "curl", u.String())
 		if err != nil {
 			reason, status := fetchReason(err)
-			if !silent || true {
+			// -s hides the progress meter; curl prints errors anyway
+			// unless -S is absent, which bots never rely on.
+			{
 				switch reason {
 				case FetchRefused:
 					fmt.Fprintf(c.err, "curl: (7) Failed to connect to %s port %s: Connection refused\n", host, port)
@@ -360,9 +362,6 @@ func cmdCurl(s *Shell, c *call) int {
 					fmt.Fprintf(c.err, "curl: (28) Connection timed out after 30001 milliseconds\n")
 					st = 28
 				}
-			}
-			if silent {
-				// -s hides the progress meter, not errors unless -S is absent
 			}
 			continue
 		}

@@ -137,7 +137,6 @@ func formatPrintf(format string, args []string, errf func(sofar []byte, msg stri
 			}
 			if j >= len(format) {
 				out = append(out, format[i:]...)
-				i = len(format)
 				break
 			}
 			conv := format[j]

@@ -95,7 +95,6 @@ type Shell struct {
 	curLine string            // the input line being run (dropper bookkeeping)
 	sampled map[string]bool   // sha256 of reported samples
 	fetched map[string]string // sha256 of fetched bodies -> URL
-	cmds    []string          // every command line, for samples piped to sh
 	killed  map[int]bool
 	funcs   map[string]command
 

@@ -23,7 +23,6 @@ var (
 	errNotEmpty = errors.New("Directory not empty")
 	errIO       = errors.New("Input/output error")
 	errLoop     = errors.New("Too many levels of symbolic links")
-	errInval    = errors.New("Invalid argument")
 )
 
 type devKind uint8
