@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +42,7 @@ type traceFacts struct {
 	procsHit  bool
 	counts    map[string]int
 	truncated bool
+	waiting   map[int][]strace.Record
 }
 
 type connKey struct{ proto, dst string }
@@ -73,10 +73,40 @@ func parseTrace(trace []byte) *traceFacts {
 	f.procs[root] = &Process{PID: root}
 	f.order = append(f.order, root)
 	f.tgid[root] = root
+	// stage2 lives on as the sample's parent: its tasks are not the sample's
+	sandbox := map[int]bool{}
+	for _, r := range recs[:i] {
+		if r.PID != root {
+			sandbox[r.PID] = true
+		}
+	}
+	// A new task's first records can come before its parent's clone
+	// returns; they wait here until the clone says whose task it is.
+	f.waiting = map[int][]strace.Record{}
 	for _, r := range recs[i:] {
-		f.apply(r)
+		switch {
+		case sandbox[r.PID]:
+		case f.known(r.PID):
+			f.apply(r)
+		case len(f.waiting) < maxProcesses && len(f.waiting[r.PID]) < 1000:
+			f.waiting[r.PID] = append(f.waiting[r.PID], r)
+		}
 	}
 	return f
+}
+
+func (f *traceFacts) known(pid int) bool {
+	_, ok := f.tgid[pid]
+	return ok
+}
+
+// adopt applies the records a task made before its clone was seen.
+func (f *traceFacts) adopt(pid int) {
+	recs := f.waiting[pid]
+	delete(f.waiting, pid)
+	for _, r := range recs {
+		f.apply(r)
+	}
 }
 
 // stage2Path is how strace starts stage2 (helperInit).
@@ -159,19 +189,14 @@ func (f *traceFacts) apply(r strace.Record) {
 		child := int(r.RetVal)
 		if strings.Contains(strings.Join(a, ","), "CLONE_THREAD") {
 			f.tgid[child] = me.PID
-			// the thread may have run before clone returned to its parent
-			if p, ok := f.procs[child]; ok && len(p.Execs) == 0 {
-				delete(f.procs, child)
-				f.order = slices.DeleteFunc(f.order, func(pid int) bool { return pid == child })
-			}
+			f.adopt(child)
 			return
 		}
 		f.tgid[child] = child
 		c := f.proc(child)
 		c.PPID, c.Start = me.PID, f.offset(r.Time)
-		if c.Exe == "" {
-			c.Exe, c.Argv = me.Exe, me.Argv // until it execs
-		}
+		c.Exe, c.Argv = me.Exe, me.Argv // until it execs
+		f.adopt(child)
 	case "execve", "execveat":
 		if r.RetVal != 0 {
 			return

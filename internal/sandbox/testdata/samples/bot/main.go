@@ -32,6 +32,9 @@ func main() {
 		killOther()
 	case "sleep":
 		time.Sleep(10 * time.Second)
+	case "daemon":
+		// leave a detached child behind and exit, as bots daemonise
+		exec.Command("/bin/sh", "-c", "sleep 1000 &").Run()
 	case "persist-init":
 		persist("/usr/bin/.x", "/etc/init.d/S95x", "#!/bin/sh\n/usr/bin/.x &\n")
 	case "persist-cron":
