@@ -124,6 +124,13 @@ func (r *Recorder) add(code byte, p []byte) {
 	*last = b
 }
 
+// Len is the size of the recorded events in bytes (0: nothing recorded).
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.size
+}
+
 // Truncated reports whether events were dropped over the size bound.
 func (r *Recorder) Truncated() bool {
 	r.mu.Lock()

@@ -55,7 +55,7 @@ func TestRecording(t *testing.T) {
 			t.Fatalf("event %s: %v", sc.Bytes(), err)
 		}
 	}
-	if r.Duration() != 1750*time.Millisecond || r.Truncated() {
+	if r.Duration() != 1750*time.Millisecond || r.Truncated() || r.Len() != len(got)-bytes.IndexByte(got, '\n')-1 {
 		t.Fatalf("duration %v truncated %v", r.Duration(), r.Truncated())
 	}
 }

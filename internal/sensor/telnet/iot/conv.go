@@ -256,8 +256,8 @@ func (c *Conv) Close(ctx context.Context) {
 	if c.sh != nil {
 		c.sh.Close(ctx)
 	}
-	if c.rec == nil {
-		return
+	if c.rec == nil || c.rec.Len() == 0 {
+		return // nothing was shown (an SSH connection that never got a channel)
 	}
 	cast := c.rec.Bytes()
 	if err := c.s.Env().Emitter.PutRecording(ctx, c.s.ID, cast); err != nil {
