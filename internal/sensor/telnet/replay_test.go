@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/export/cowrie"
 	"github.com/kansoku/kansoku/internal/sensor"
 	"github.com/kansoku/kansoku/internal/sensortest"
 )
@@ -100,6 +101,23 @@ func TestReplayMiraiEchoLoader(t *testing.T) {
 	}
 	if inputs < 8 {
 		t.Fatalf("only %d command.input events", inputs)
+	}
+	if all := strings.ToLower(cl.all.String()); strings.Contains(all, "honeypot") || strings.Contains(all, "kansoku") {
+		t.Fatal("the session's output names the honeypot")
+	}
+	// The same session as Cowrie would have logged it.
+	ids := map[string]int{}
+	for _, e := range evs {
+		for _, r := range cowrie.ConvertAll(e) {
+			ids[r["eventid"].(string)]++
+			if r["session"] != e.Session || r["src_ip"] != "127.0.0.1" || r["message"] == "" {
+				t.Fatalf("cowrie record %v", r)
+			}
+		}
+	}
+	if ids["cowrie.session.connect"] != 1 || ids["cowrie.login.success"] != 1 || ids["cowrie.session.closed"] != 1 ||
+		ids["cowrie.command.input"] != inputs+len(lines) || ids["cowrie.session.file_download"] != 1 || ids["cowrie.client.size"] != 0 {
+		t.Fatalf("cowrie records %v", ids)
 	}
 }
 
