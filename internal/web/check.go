@@ -64,12 +64,18 @@ func infectionKind(e *event.Event) bool {
 	return false
 }
 
-// check builds the result for ip from index-backed store lookups only.
 func (s *Server) check(ctx context.Context, ip netip.Addr, now time.Time, window time.Duration) (*CheckResult, error) {
+	return Check(ctx, s.opts.Store, ip, now, window)
+}
+
+// Check builds the infection check for ip over the window before now from
+// index-backed store lookups only (the page, the API and `kansoku check`
+// share it).
+func Check(ctx context.Context, st store.Store, ip netip.Addr, now time.Time, window time.Duration) (*CheckResult, error) {
 	since := now.Add(-window)
 	res := &CheckResult{IP: ip.String(), Since: since.UTC(), Until: now.UTC(), Days: int(window / (24 * time.Hour)),
 		Activity: []Finding{}, Attacks: []Finding{}, Exposed: []Finding{}}
-	evs, err := s.opts.Store.AddressEvents(ctx, ip, since, maxCheckEvents)
+	evs, err := st.AddressEvents(ctx, ip, since, maxCheckEvents)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +100,7 @@ func (s *Server) check(ctx context.Context, ip netip.Addr, now time.Time, window
 			if sha := e.Str("sha256"); len(sha) == 64 && e.Kind == "sample.captured" {
 				r, ok := reports[sha]
 				if !ok && len(reports) < 20 {
-					r, _ = s.opts.Store.Report(ctx, sha)
+					r, _ = st.Report(ctx, sha)
 					reports[sha] = r
 				}
 				if r != nil {
@@ -142,7 +148,7 @@ func (s *Server) check(ctx context.Context, ip netip.Addr, now time.Time, window
 		res.Advice = append(res.Advice, "advice.isp")
 	}
 	res.Advice = dedupeStrings(res.Advice)
-	res.Notice = s.cat.msg("en", "check.shared")
+	res.Notice = Message("en", "check.shared")
 	return res, nil
 }
 

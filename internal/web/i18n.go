@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 //go:embed i18n/*.json
@@ -96,4 +97,20 @@ func acceptLanguage(h string) string {
 		}
 	}
 	return best
+}
+
+var (
+	defaultCatalogue catalogue
+	catalogueErr     error
+	catalogueOnce    sync.Once
+)
+
+// Message translates a UI string key (as listed in i18n/*.json) for lang,
+// with {name} value pairs filled in; for command-line tools.
+func Message(lang, key string, args ...string) string {
+	catalogueOnce.Do(func() { defaultCatalogue, catalogueErr = loadCatalogue() })
+	if catalogueErr != nil {
+		return key
+	}
+	return defaultCatalogue.msg(lang, key, args...)
 }
