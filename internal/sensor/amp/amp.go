@@ -30,7 +30,7 @@ func init() {
 		Name: "amp", Transport: "udp", DefaultListen: "127.0.0.1:10053", Enabled: false,
 		Summary: "amplification honeypot: one UDP reflector protocol per instance, attack detection, reply budgets",
 		Example: `  # Protocol emulated by this instance: dns, ntp, ssdp, chargen, qotd, snmp, cldap, memcached,
-  # wsd, ripv1, mssql, netbios, portmap, ubiquiti, coap, tftp. One instance per port;
+  # wsd, ripv1, mssql, netbios, portmap, ubiquiti, coap, tftp, ard. One instance per port;
   # see docs/amp.md for each protocol's default listen address.
   protocol: dns
   # DNS zones answered (ANY/TXT/DNSSEC-heavy); other names get SERVFAIL.

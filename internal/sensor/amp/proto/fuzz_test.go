@@ -50,6 +50,7 @@ func FuzzCoAP(f *testing.F)      { fuzzProto(f, "coap") }
 func FuzzTFTP(f *testing.F)      { fuzzProto(f, "tftp") }
 func FuzzChargen(f *testing.F)   { fuzzProto(f, "chargen") }
 func FuzzQOTD(f *testing.F)      { fuzzProto(f, "qotd") }
+func FuzzARD(f *testing.F)       { fuzzProto(f, "ard") }
 
 // FuzzBER drives the BER reader shared by SNMP and CLDAP directly.
 func FuzzBER(f *testing.F) {

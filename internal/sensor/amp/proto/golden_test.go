@@ -161,6 +161,8 @@ var goldenCases = []goldenCase{
 	{"tftp", "rrq-config", one([]byte("\x00\x01startup-config\x00octet\x00")), nil},
 	{"tftp", "rrq-missing", one([]byte("\x00\x01boot.bin\x00octet\x00")), nil},
 	{"tftp", "malformed", one([]byte{0, 9, 0, 0}), ErrMalformed},
+	{"ard", "status", one([]byte{0x00, 0x14, 0x00, 0x01, 0x03}), nil},
+	{"ard", "malformed", one([]byte{0x00, 0x15}), ErrMalformed},
 }
 
 func goldenHandler(t *testing.T, name string) Handler {
@@ -249,7 +251,7 @@ func TestGolden(t *testing.T) {
 var fuzzNames = map[string]string{
 	"dns": "FuzzDNS", "ntp": "FuzzNTP", "ssdp": "FuzzSSDP", "snmp": "FuzzSNMP", "cldap": "FuzzCLDAP",
 	"memcached": "FuzzMemcached", "wsd": "FuzzWSD", "ripv1": "FuzzRIP", "mssql": "FuzzMSSQL", "netbios": "FuzzNetBIOS",
-	"portmap": "FuzzPortmap", "ubiquiti": "FuzzUbiquiti", "coap": "FuzzCoAP", "tftp": "FuzzTFTP", "chargen": "FuzzChargen", "qotd": "FuzzQOTD",
+	"portmap": "FuzzPortmap", "ubiquiti": "FuzzUbiquiti", "coap": "FuzzCoAP", "tftp": "FuzzTFTP", "chargen": "FuzzChargen", "qotd": "FuzzQOTD", "ard": "FuzzARD",
 }
 
 func writeSeed(t *testing.T, tc goldenCase) {
