@@ -31,7 +31,7 @@ func TestContainment(t *testing.T) {
 	}()
 	hostAddr := ln.Addr().String()
 	s := buildSample(t, "arm", "contain", "main.hostPort="+hostAddr)
-	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 15 * time.Second})
+	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestTamper(t *testing.T) {
 	needSandbox(t)
 	t.Parallel()
 	s := buildSample(t, "x86_64", "tamper")
-	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 15 * time.Second})
+	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,5 +76,22 @@ func TestTamper(t *testing.T) {
 	}
 	if t.Failed() {
 		dump(t, r)
+	}
+}
+
+// TestDeviceView checks the sample sees the profile's device: its
+// /proc/cpuinfo (not the host's, which qemu-user would show) and hostname.
+func TestDeviceView(t *testing.T) {
+	needSandbox(t)
+	t.Parallel()
+	s := buildSample(t, "mipsel", "recon")
+	dev := Device{CPUInfo: "system type\t\t: KANSOKU-TEST-SOC\nprocessor\t\t: 0\n", Hostname: "dvr-1"}
+	r, err := Run(context.Background(), s, dev, Options{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `host=dvr-1 cpu=system type\t\t: KANSOKU-TEST-SOC`
+	if len(r.Connections) != 1 || r.Connections[0].First != want {
+		t.Errorf("connections = %+v, want first bytes %q", r.Connections, want)
 	}
 }

@@ -34,7 +34,7 @@ func TestCSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := Run(context.Background(), s, Device{Arch: tc.arch}, Options{Timeout: 15 * time.Second})
+			r, err := Run(context.Background(), s, Device{Arch: tc.arch}, Options{Timeout: 30 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestSelfDelete(t *testing.T) {
 	needSandbox(t)
 	t.Parallel()
 	s := buildSample(t, "mips", "selfdelete")
-	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 15 * time.Second, SampleName: "mips.bin"})
+	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 30 * time.Second, SampleName: "mips.bin"})
 	if err != nil {
 		t.Fatal(err)
 	}

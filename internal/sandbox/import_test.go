@@ -126,7 +126,7 @@ func TestImportedDevice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := Run(context.Background(), bb, dev, Options{Timeout: 15 * time.Second, BootWait: 15 * time.Second, Reboot: true})
+			r, err := Run(context.Background(), bb, dev, Options{Timeout: 30 * time.Second, BootWait: 30 * time.Second, Reboot: true})
 			if err != nil {
 				t.Fatal(err)
 			}

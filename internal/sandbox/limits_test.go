@@ -19,7 +19,7 @@ func TestLimits(t *testing.T) {
 		opts             Options
 		check            func(*Report) bool
 	}{
-		{"crash", "arm", "crash", Options{Timeout: 15 * time.Second}, func(r *Report) bool {
+		{"crash", "arm", "crash", Options{Timeout: 30 * time.Second}, func(r *Report) bool {
 			return r.Exit.Signal == "SIGABRT" && !r.Limits.Timeout
 		}},
 		{"hang", "arm", "hang", Options{Timeout: 3 * time.Second}, func(r *Report) bool {
@@ -31,7 +31,7 @@ func TestLimits(t *testing.T) {
 		{"fork bomb", "x86_64", "forkbomb", Options{Timeout: 5 * time.Second, MaxProcs: 32}, func(r *Report) bool {
 			return r.Limits.Procs && !r.Exit.Finished
 		}},
-		{"memory hog", "x86_64", "memhog", Options{Timeout: 15 * time.Second, MemoryBytes: 96 << 20}, func(r *Report) bool {
+		{"memory hog", "x86_64", "memhog", Options{Timeout: 30 * time.Second, MemoryBytes: 96 << 20}, func(r *Report) bool {
 			return r.Limits.Memory && r.Exit.Signal == "SIGKILL" && !r.Limits.Timeout
 		}},
 	}
@@ -60,7 +60,7 @@ func TestLimits(t *testing.T) {
 func TestNoLeftovers(t *testing.T) {
 	needSandbox(t)
 	s := buildSample(t, "arm", "daemon")
-	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 3 * time.Second})
+	r, err := Run(context.Background(), s, Device{}, Options{Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

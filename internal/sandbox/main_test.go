@@ -84,6 +84,9 @@ func buildSample(t testing.TB, arch, mode string, extra ...string) []byte {
 	return b
 }
 
+// Tests give samples that end by themselves a generous timeout (30 s): it
+// costs nothing when they finish, and a loaded CI machine may be slow.
+
 func needSandbox(t testing.TB) {
 	t.Helper()
 	if err := Available(); err != nil {

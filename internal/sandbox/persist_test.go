@@ -25,7 +25,7 @@ func TestPersistence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := buildSample(t, tc.arch, tc.mode)
-			r, err := Run(context.Background(), s, Device{}, Options{Timeout: 15 * time.Second, BootWait: 15 * time.Second, Reboot: true})
+			r, err := Run(context.Background(), s, Device{}, Options{Timeout: 30 * time.Second, BootWait: 30 * time.Second, Reboot: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -43,7 +43,7 @@ func TestBotBehaviour(t *testing.T) {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			s := buildSample(t, arch, "bot")
-			r, err := Run(context.Background(), s, Device{Arch: arch}, Options{Timeout: 20 * time.Second})
+			r, err := Run(context.Background(), s, Device{Arch: arch}, Options{Timeout: 30 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

