@@ -39,7 +39,15 @@ func Convert(e *event.Event) (map[string]any, bool) {
 		d := num(e.Data["duration"])
 		r["duration"] = d
 		msg = fmt.Sprintf("Connection lost after %d seconds", int64(d))
-	case "login.success", "login.failed":
+	case "login.failed", "login.success":
+		if e.Str("method") == "publickey" {
+			id = "cowrie.client.fingerprint"
+			// Cowrie's fingerprint is the MD5 one.
+			u, fp, typ := e.Text("username"), e.Str("fingerprint_md5"), e.Str("key_type")
+			r["username"], r["fingerprint"], r["type"], r["key"] = u, fp, typ, e.Str("key")
+			msg = fmt.Sprintf("public key attempt for user %s of type %s with fingerprint %s", u, typ, fp)
+			break
+		}
 		id = "cowrie." + e.Kind
 		u, p := e.Text("username"), e.Text("password")
 		r["username"], r["password"] = u, p

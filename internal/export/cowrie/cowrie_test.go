@@ -41,6 +41,8 @@ func sessionEvents() []*event.Event {
 		mk("ssh.client_version", map[string]any{"version": "SSH-2.0-libssh_0.9.6"}),
 		mk("ssh.hassh", map[string]any{"hassh": "51cba57125523ce4b9db67714a90bf6e", "hassh_algorithms": "curve25519-sha256;aes128-ctr;hmac-sha2-256;none",
 			"kex": []string{"curve25519-sha256"}, "host_key": []string{"ssh-ed25519"}, "enc_c2s": []string{"aes128-ctr"}, "mac_c2s": []string{"hmac-sha2-256"}, "comp_c2s": []string{"none"}, "lang_c2s": []string{}}),
+		mk("login.failed", map[string]any{"username": "root", "method": "publickey", "key_type": "ssh-ed25519", "fingerprint": "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8",
+			"fingerprint_md5": "5b:1e:6b:ae:09:de:6b:2e:2e:52:ea:2b:95:ad:4a:5c", "key": "AAAAC3NzaC1lZDI1NTE5AAAAIA"}),
 		mk("login.failed", map[string]any{"username": "root", "password": "123456"}),
 		mk("login.success", map[string]any{"username": "root", "password": "\xffadmin"}),
 		mk("session.params", map[string]any{"width": 80, "height": 24, "term": "xterm"}),

@@ -9,6 +9,7 @@ package ssh
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 
@@ -92,7 +93,18 @@ func (t *Sensor) Base() *iot.Base { return t.b }
 func (t *Sensor) HostKeys() []ssh.Signer { return t.keys }
 
 func (t *Sensor) serverConfig(ctx context.Context, conv *iot.Conv) *ssh.ServerConfig {
+	seenKeys := map[string]bool{}
 	cfg := &ssh.ServerConfig{
+		// Offered like the real daemons do and always refused; each key a
+		// client tries is recorded once (the library asks twice per key).
+		PublicKeyCallback: func(m ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			fp := ssh.FingerprintSHA256(key)
+			if !seenKeys[fp] && len(seenKeys) < 32 {
+				seenKeys[fp] = true
+				conv.PublicKey(ctx, m.User(), key.Type(), base64.StdEncoding.EncodeToString(key.Marshal()), fp, ssh.FingerprintLegacyMD5(key))
+			}
+			return nil, errDenied
+		},
 		Config:        ssh.Config{KeyExchanges: t.kex, Ciphers: t.ciphers, MACs: t.macs},
 		ServerVersion: t.version,
 		MaxAuthTries:  t.maxTries,

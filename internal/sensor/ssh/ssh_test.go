@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
@@ -105,8 +106,12 @@ func TestIdentity(t *testing.T) {
 
 func TestSessionEvents(t *testing.T) {
 	in := sensortest.Start(t, sensortest.Options{Factory: "ssh", Config: openwrtConfig}, sensor.DefaultLimits())
-	// A failed password, then keyboard-interactive success.
-	if _, err := ssh.Dial("tcp", in.Addr, clientConfig("root", "wrong\xff")); err == nil {
+	// A refused public key and a failed password, then keyboard-interactive success.
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	bad := clientConfig("root", "wrong\xff")
+	bad.Auth = append([]ssh.AuthMethod{ssh.PublicKeys(signer)}, bad.Auth...)
+	if _, err := ssh.Dial("tcp", in.Addr, bad); err == nil {
 		t.Fatal("wrong password accepted")
 	}
 	cfg := clientConfig("admin", "")

@@ -112,6 +112,15 @@ func (c *Conv) Login(ctx context.Context, user, password, method string) bool {
 	return ok
 }
 
+// PublicKey emits login.failed for an SSH public key offered (and
+// refused): its type, base64 wire form and SHA256 and MD5 fingerprints.
+func (c *Conv) PublicKey(ctx context.Context, user, keyType, key, fingerprint, fingerprintMD5 string) {
+	e := c.s.Event("login.failed")
+	e.SetText("username", user)
+	e.Set("method", "publickey").Set("key_type", keyType).Set("key", key).Set("fingerprint", fingerprint).Set("fingerprint_md5", fingerprintMD5)
+	c.s.Emit(ctx, e)
+}
+
 // Params emits session.params with what the client told about its terminal.
 func (c *Conv) Params(ctx context.Context, fields map[string]any) {
 	e := c.s.Event("session.params")
