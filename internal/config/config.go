@@ -301,12 +301,31 @@ func sensorNames() []string {
 	return out
 }
 
-// TypeName is the sensor kind of an instance: its type key, or its name.
+// TypeName is the sensor kind of an instance: its type key, the factory of
+// the default instance of that name, or its name.
 func (s SensorInstance) TypeName(name string) string {
 	if s.Type != "" {
 		return s.Type
 	}
+	if f, _, ok := defaultInstance(name); ok {
+		return f.Name
+	}
 	return name
+}
+
+// defaultInstance finds a factory's default instance by name.
+func defaultInstance(name string) (sensor.Factory, sensor.DefaultInstance, bool) {
+	for _, f := range sensor.Factories() {
+		if f.Instances == nil {
+			continue
+		}
+		for _, di := range f.Instances() {
+			if di.Name == name {
+				return f, di, true
+			}
+		}
+	}
+	return sensor.Factory{}, sensor.DefaultInstance{}, false
 }
 
 // Instance is a resolved sensor instance ready to build.
@@ -346,7 +365,23 @@ func (c *Config) EnabledSensors() ([]Instance, error) {
 		out = append(out, inst)
 	}
 	for _, f := range sensor.Factories() {
-		if f.Enabled && !seen[f.Name] {
+		if !f.Enabled {
+			continue
+		}
+		if f.Instances != nil {
+			for _, di := range f.Instances() {
+				if seen[di.Name] {
+					continue
+				}
+				inst, err := c.instance(di.Name, f, SensorInstance{Listen: di.Listen})
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, inst)
+			}
+			continue
+		}
+		if !seen[f.Name] {
 			inst, err := c.instance(f.Name, f, SensorInstance{})
 			if err != nil {
 				return nil, err
@@ -379,10 +414,34 @@ func (c *Config) instance(name string, f sensor.Factory, s SensorInstance) (Inst
 		return Instance{}, c.errAt("sensors."+name, "%v", err)
 	}
 	listen := s.Listen
+	node := s.Node
+	if _, di, ok := defaultInstance(name); ok && s.Type == "" {
+		if listen == "" {
+			listen = di.Listen
+		}
+		// The default instance's keys, overridden by the file's.
+		var def yaml.Node
+		if err := yaml.Unmarshal([]byte(di.Config), &def); err == nil && len(def.Content) > 0 {
+			merged := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			own := map[string]bool{}
+			if node != nil {
+				for i := 0; i+1 < len(node.Content); i += 2 {
+					own[node.Content[i].Value] = true
+				}
+				merged.Content = append(merged.Content, node.Content...)
+			}
+			d := def.Content[0]
+			for i := 0; i+1 < len(d.Content); i += 2 {
+				if !own[d.Content[i].Value] {
+					merged.Content = append(merged.Content, d.Content[i], d.Content[i+1])
+				}
+			}
+			node = merged
+		}
+	}
 	if listen == "" {
 		listen = f.DefaultListen
 	}
-	node := s.Node
 	path := "sensors." + name
 	return Instance{Name: name, Factory: f, Listen: listen, Limits: l, Decode: func(v any) error {
 		if node == nil || len(node.Content) == 0 {

@@ -93,6 +93,27 @@ sensors:
 `)
 	for _, f := range sensor.Factories() {
 		l := sensor.DefaultLimits()
+		if f.Instances != nil {
+			fmt.Fprintf(&b, "  # %s\n  # Runs by default as the instances below (type %s); set enabled: false to turn one off.\n", f.Summary, f.Name)
+			b.WriteString("  # Keys every instance accepts, with their defaults:\n")
+			for _, line := range strings.Split(strings.TrimRight(f.Example, "\n"), "\n") {
+				line = strings.TrimPrefix(line, "  ")
+				if strings.HasPrefix(line, "#") {
+					b.WriteString("  " + line + "\n")
+				} else {
+					b.WriteString("  #   " + line + "\n")
+				}
+			}
+			for _, di := range f.Instances() {
+				fmt.Fprintf(&b, "  %s:\n    enabled: %v\n    listen: %q\n", di.Name, f.Enabled, di.Listen)
+				for _, line := range strings.Split(strings.TrimRight(di.Config, "\n"), "\n") {
+					if line != "" {
+						b.WriteString("    " + line + "\n")
+					}
+				}
+			}
+			continue
+		}
 		fmt.Fprintf(&b, "  # %s\n  %s:\n    enabled: %v\n    listen: %q\n    max_sessions: %d\n    max_sessions_per_ip: %d\n    idle_timeout: %s\n    session_timeout: %s\n    max_bytes: %d\n",
 			f.Summary, f.Name, f.Enabled, f.DefaultListen, l.MaxSessions, l.MaxSessionsPerIP, l.IdleTimeout, l.SessionTimeout, l.MaxBytes)
 		for _, line := range strings.Split(strings.TrimRight(f.Example, "\n"), "\n") {

@@ -92,6 +92,18 @@ type Factory struct {
 	// appear under `sensors: <name>:` (two-space indented lines).
 	Example string
 	New     func(env Env, decode Decode) (Sensor, error)
+	// Instances, when set, are the instances `serve` runs by default
+	// instead of one named after the factory (a UDP sensor that serves one
+	// protocol per port, say). Each can be changed or disabled in the
+	// config under its name.
+	Instances func() []DefaultInstance
+}
+
+// DefaultInstance is one instance a factory runs by default.
+type DefaultInstance struct {
+	Name   string
+	Listen string
+	Config string // YAML of the sensor's own keys
 }
 
 var (

@@ -27,7 +27,14 @@ var errSharedMismatch = errors.New("amp: attack/budget settings differ from anot
 
 func init() {
 	sensor.Register(sensor.Factory{
-		Name: "amp", Transport: "udp", DefaultListen: "127.0.0.1:10053", Enabled: false,
+		Name: "amp", Transport: "udp", DefaultListen: "127.0.0.1:10053", Enabled: true,
+		Instances: func() []sensor.DefaultInstance {
+			var out []sensor.DefaultInstance
+			for _, p := range Protocols() {
+				out = append(out, sensor.DefaultInstance{Name: "amp-" + p, Listen: DefaultListen(p), Config: "protocol: " + p + "\n"})
+			}
+			return out
+		},
 		Summary: "amplification honeypot: one UDP reflector protocol per instance, attack detection, reply budgets",
 		Example: `  # Protocol emulated by this instance: dns, ntp, ssdp, chargen, qotd, snmp, cldap, memcached,
   # wsd, ripv1, mssql, netbios, portmap, ubiquiti, coap, tftp, ard. One instance per port;
