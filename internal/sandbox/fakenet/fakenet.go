@@ -192,6 +192,9 @@ func serveTCP(ctx context.Context, conn *net.TCPConn, emit func(Record)) {
 					httpDone = true
 					rec.HTTP = req
 					respondHTTP(conn, req)
+					// Connection: close — end our side so the client sees
+					// EOF; its further bytes are still counted.
+					conn.CloseWrite()
 				}
 			}
 		}
