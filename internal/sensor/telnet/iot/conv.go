@@ -312,7 +312,7 @@ func (h hooks) Fetch(ctx context.Context, tool, url string) ([]byte, error) {
 	sum := sha256.Sum256(res.Body)
 	sha := hex.EncodeToString(sum[:])
 	if !c.captured[sha] {
-		if _, err := c.s.CaptureSample(ctx, res.Body, map[string]any{"url": url, "trigger": "download", "tool": tool}); err != nil {
+		if _, err := c.s.CaptureSample(ctx, res.Body, map[string]any{"url": url, "trigger": "download", "tool": tool, "profile": c.profileName()}); err != nil {
 			c.s.Logger.Warn("store sample", "err", err)
 		} else {
 			c.captured[sha] = true
@@ -336,7 +336,7 @@ func (h hooks) Sample(ctx context.Context, s shell.Sample) {
 	if c.captured[sha] {
 		return
 	}
-	fields := map[string]any{"path": s.Path, "trigger": s.Trigger}
+	fields := map[string]any{"path": s.Path, "trigger": s.Trigger, "profile": c.profileName()}
 	if s.URL != "" {
 		fields["url"] = s.URL
 	}
@@ -376,3 +376,12 @@ func (t crlf) Write(p []byte) (int, error) {
 
 // CRLF wraps w so that \n becomes \r\n.
 func CRLF(w io.Writer) io.Writer { return crlf{w} }
+
+// profileName is the device profile this sensor pretends to be; the sandbox
+// runs the session's samples on the same device.
+func (c *Conv) profileName() string {
+	if c.b.Device == nil || c.b.Device.Profile == nil {
+		return ""
+	}
+	return c.b.Device.Profile.Name
+}
