@@ -34,6 +34,14 @@ func TestLimits(t *testing.T) {
 		{"memory hog", "x86_64", "memhog", Options{Timeout: 30 * time.Second, MemoryBytes: 96 << 20}, func(r *Report) bool {
 			return r.Limits.Memory && r.Exit.Signal == "SIGKILL" && !r.Limits.Timeout
 		}},
+		{"file size", "arm", "bigfile", Options{Timeout: 30 * time.Second, MaxFileBytes: 1 << 20}, func(r *Report) bool {
+			for _, f := range r.Files {
+				if f.Path == "/tmp/big" {
+					return r.Limits.FSize && f.Size == 1<<20 && r.Exit.Finished
+				}
+			}
+			return false
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

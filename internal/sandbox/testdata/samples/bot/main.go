@@ -40,6 +40,19 @@ func main() {
 			fmt.Fprintf(c, "host=%s cpu=%s", host, strings.SplitN(string(cpu), "\n", 2)[0])
 			c.Close()
 		}
+	case "bigfile":
+		f, err := os.Create("/tmp/big")
+		if err != nil {
+			return
+		}
+		chunk := make([]byte, 64<<10)
+		for range 64 {
+			if _, err := f.Write(chunk); err != nil {
+				fmt.Println("write:", err)
+				break
+			}
+		}
+		f.Close()
 	case "daemon":
 		// leave a detached child behind and exit, as bots daemonise
 		exec.Command("/bin/sh", "-c", "sleep 1000 &").Run()
