@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,11 @@ const sampleDir = "/tmp"
 
 func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report, error) {
 	qemuArch, arch, err := archOf(sample)
+	script := false
+	if err != nil && bytes.HasPrefix(sample, []byte("#!")) {
+		// droppers are shell scripts: the device's shell runs them
+		script, arch, err = true, "script", nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +71,14 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 	if qemuArch != "" {
 		emulator = "qemu-" + qemuArch + "-static"
 	}
+	argv := []string{guest}
+	if script {
+		emulator, argv = "busybox-sh", []string{"/bin/sh", guest}
+	}
 	rep := &Report{Version: ReportVersion, SHA256: sum, Size: len(sample), Arch: arch, DeviceArch: dev.Arch,
 		Emulator: emulator, Network: opts.Network.Name(), SamplePath: guest}
 	opts.Logger.Debug("sandbox run", "sha256", sum, "arch", arch, "timeout", opts.Timeout)
-	a := &attempt{runDir: runDir, lay: lay, argv: []string{guest}, timeout: opts.Timeout, dev: dev, opts: opts}
+	a := &attempt{runDir: runDir, lay: lay, argv: argv, timeout: opts.Timeout, dev: dev, opts: opts}
 	o, err := a.execute(ctx)
 	if o == nil {
 		return nil, err

@@ -62,7 +62,7 @@ const (
 // Errors callers test.
 var (
 	ErrUnavailable = errors.New("sandbox: unavailable")
-	ErrNotELF      = errors.New("sandbox: sample is not an ELF executable")
+	ErrNotELF      = errors.New("sandbox: sample is neither an ELF executable nor a script")
 	ErrArch        = errors.New("sandbox: unsupported architecture")
 )
 
@@ -97,7 +97,8 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Run analyses sample on dev. It returns an error only when the sandbox
+// Run analyses sample on dev: an ELF of any architecture qemu-user knows,
+// or a shell script (run by the native shell). It returns an error only when the sandbox
 // could not run at all; whatever the sample did (crash, hang, fork bomb) is
 // in the Report.
 func Run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report, error) {
