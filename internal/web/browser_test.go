@@ -136,7 +136,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("no script runs from attacker data", func(t *testing.T) {
-		pages := []string{"/", "/?lang=ja", "/live", "/search?q=" + infectedIP, "/sample/" + xssSHA, "/feeds/", "/admin/login",
+		pages := []string{"/", "/?lang=ja", "/live", "/search?q=" + infectedIP, "/sample/" + xssSHA, "/feeds/", "/admin/login", "/attacks/" + infectedIP,
 			"/url?u=" + url.QueryEscape("http://127.0.0.5/"+xssPayloads[1]), "/url?u=" + url.QueryEscape(xssPayloads[2])}
 		for _, id := range []string{"a", "b", "c", "d", "e"} {
 			pages = append(pages, "/session/sess-"+id)

@@ -79,3 +79,19 @@ func FuzzAcceptLanguage(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseAttackQuery(f *testing.F) {
+	for _, s := range []string{"", "victim=127.0.0.1&limit=5", "victim=127.0.0.0/8&protocol=ntp", "victim=::ffff:127.0.0.1", "limit=0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := ParseAttackQuery(v)
+		if err == nil && (q.Limit < 1 || q.Limit > 1000 || (q.Victim.IsValid() && q.Victim != q.Victim.Masked())) {
+			t.Fatalf("accepted %+v", q)
+		}
+	})
+}

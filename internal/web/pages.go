@@ -23,6 +23,8 @@ func (s *Server) portalRoutes() {
 	s.mux.HandleFunc("GET /sample/{sha256}", s.pageSample)
 	s.mux.HandleFunc("GET /url", s.pageURL)
 	s.mux.HandleFunc("GET /search", s.pageSearch)
+	s.mux.HandleFunc("GET /attacks/{ip}", s.pageAttacks)
+	s.mux.HandleFunc("GET /api/v1/attacks", s.apiAttacks)
 	s.mux.HandleFunc("GET /api/v1/samples", s.apiSamples)
 	s.mux.HandleFunc("GET /api/v1/samples/{sha256}", s.apiSample)
 	s.mux.HandleFunc("GET /api/v1/samples/{sha256}/download", s.apiSampleDownload)

@@ -258,7 +258,7 @@ func TestAPIBadInput(t *testing.T) {
 		"/api/v1/sessions/%3Cscript%3E", "/api/v1/sessions/a%20b/recording",
 		"/api/v1/search", "/api/v1/search?q=", "/api/v1/search?q=nothing", "/api/v1/search?q=1&q=2", "/api/v1/search?x=1",
 		"/api/v1/dashboard?x=1", "/feeds/urlhaus.csv?limit=0", "/feeds/threatfox.csv?cursor=abc", "/feeds/misp/manifest.json?cursor=x",
-		"/feeds/feodo.csv?since=never",
+		"/feeds/feodo.csv?since=never", "/api/v1/attacks?victim=nope", "/api/v1/attacks?limit=0", "/api/v1/attacks?x=1",
 	} {
 		resp, body := get(t, f.ts.URL, path, nil)
 		var e map[string]string
@@ -311,6 +311,10 @@ func TestAPIEndpoints(t *testing.T) {
 	if !strings.Contains(body, "127.0.0.5") {
 		t.Fatalf("urls: %s", body)
 	}
+	_, body = get(t, f.ts.URL, "/api/v1/attacks?victim="+infectedIP, nil)
+	if !strings.Contains(body, `"protocol":"ntp"`) {
+		t.Fatalf("attacks: %s", body)
+	}
 	_, body = get(t, f.ts.URL, "/api/v1/dashboard", nil)
 	if !strings.Contains(body, `"top_credentials"`) {
 		t.Fatalf("dashboard: %s", body)
@@ -320,7 +324,7 @@ func TestAPIEndpoints(t *testing.T) {
 func TestPagesEscapeAttackerData(t *testing.T) {
 	f := newFixture(t)
 	for _, path := range []string{"/", "/?lang=ja", "/session/sess-a", "/session/sess-b", "/sample/" + xssSHA, "/search?q=" + infectedIP,
-		"/url?u=" + url.QueryEscape("http://127.0.0.5/"+xssPayloads[1]), "/feeds/", "/live", "/admin/login"} {
+		"/url?u=" + url.QueryEscape("http://127.0.0.5/"+xssPayloads[1]), "/feeds/", "/live", "/admin/login", "/attacks/" + infectedIP} {
 		resp, body := get(t, f.ts.URL, path, nil)
 		if resp.StatusCode != 200 {
 			t.Errorf("%s: %d", path, resp.StatusCode)
