@@ -153,15 +153,11 @@ func New(cfg Config) *Shell {
 	}
 	s.pid = dev.NextPID + s.rnd.Intn(500)
 	s.nextPID = s.pid + 1
-	s.fs = newVFS(s)
 	home := s.prof.Shell.Home
 	if s.cfg.Username != "root" && s.prof.Shell.Home == "/root" {
 		home = "/"
 	}
 	s.cwd = home
-	if _, n, err := s.fs.lookup("/", home, true); err != nil || !n.isDir() {
-		s.cwd = "/"
-	}
 	for k, v := range map[string]string{
 		"PATH": s.prof.Shell.Path, "HOME": home, "SHELL": "/bin/sh", "USER": s.cfg.Username,
 		"LOGNAME": s.cfg.Username, "TERM": "vt102", "PWD": s.cwd, "PS1": s.prof.Shell.Prompt,
@@ -257,6 +253,7 @@ func (s *Shell) Exec(ctx context.Context, line string, out io.Writer) (exit int,
 	if s.exited {
 		return s.status, true
 	}
+	s.ensureFS()
 	if s.pending != nil {
 		// a sensor that does not use Feed: the line is terminal input
 		s.Feed(ctx, []byte(line+"\n"), out)
@@ -312,8 +309,23 @@ func (t *termWriter) Write(b []byte) (int, error) {
 // Close ends the session: files that look like payloads and were not yet
 // reported are reported with Trigger "session-end".
 func (s *Shell) Close(ctx context.Context) {
-	s.flushSamples(ctx)
+	if s.fs != nil {
+		s.flushSamples(ctx)
+	}
 	s.exited = true
+}
+
+// ensureFS builds the session's filesystem on its first command, so that
+// the thousands of sessions that log in and then sit idle cost little.
+func (s *Shell) ensureFS() {
+	if s.fs != nil {
+		return
+	}
+	s.fs = newVFS(s)
+	if _, n, err := s.fs.lookup("/", s.cwd, true); err != nil || !n.isDir() {
+		s.cwd = "/"
+		s.vars["PWD"] = "/"
+	}
 }
 
 // maxVarBytes bounds the total size of shell variables: `x=$x$x` in a
