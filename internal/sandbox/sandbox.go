@@ -16,6 +16,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"time"
@@ -45,7 +46,7 @@ type Options struct {
 
 	// Extensions.
 	SampleName string         // file name of the sample inside the sandbox (default: sha256 prefix)
-	Exploits   ExploitMatcher // default: the built-in signature subset (BuiltinExploits)
+	Exploits   ExploitMatcher // default: DefaultExploits (internal/intel)
 	BootWait   time.Duration  // how long the simulated reboot runs, default Timeout/2
 }
 
@@ -89,7 +90,7 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Exploits == nil {
-		o.Exploits = BuiltinExploits()
+		o.Exploits, _ = DefaultExploits() // checked in Run
 	}
 	if o.BootWait <= 0 {
 		o.BootWait = max(o.Timeout/2, 3*time.Second)
@@ -108,6 +109,10 @@ func Run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 	}
 	if err := Available(); err != nil {
 		return nil, err
+	}
+	if opts.Exploits == nil {
+		_, err := DefaultExploits()
+		return nil, fmt.Errorf("sandbox: exploit signatures: %w", err)
 	}
 	return run(ctx, sample, dev, opts)
 }

@@ -83,7 +83,7 @@ func TestSockAddr(t *testing.T) {
 	}
 }
 
-// TestGolden parses a real trace of the sandbox running a Go bot under
+// TestTraceFile parses a real trace of the sandbox running a Go bot under
 // qemu-arm and checks the records keep every line's meaning.
 func TestTraceFile(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("testdata", "qemu-arm.trace"))
