@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"fmt"
 	"reflect"
 	"strings"
@@ -33,8 +34,9 @@ func orRoot(path string) string {
 }
 
 var (
-	durationType    = reflect.TypeOf(time.Duration(0))
-	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	durationType        = reflect.TypeOf(time.Duration(0))
+	unmarshalerType     = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 )
 
 func checkKeys(node *yaml.Node, t reflect.Type, path string) error {
@@ -53,8 +55,9 @@ func checkKeys(node *yaml.Node, t reflect.Type, path string) error {
 	if t == nil || t == durationType {
 		return nil
 	}
-	// A type with its own UnmarshalYAML checks its own keys.
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
+	// A type with its own UnmarshalYAML checks its own keys; one decoded
+	// from text (netip.Prefix, say) is a scalar.
+	if reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
 		return nil
 	}
 	switch t.Kind() {
