@@ -78,6 +78,12 @@ func open(t *testing.T, ctx context.Context, u string, wait chromedp.CSS) {
 	}
 }
 
+func chromedpClick(ctx context.Context, sel chromedp.CSS) error {
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return chromedp.Do(tctx, chromedp.Click(sel))
+}
+
 func setXFF(t *testing.T, ctx context.Context, ip string) {
 	t.Helper()
 	h := network.Headers{}
