@@ -13,6 +13,7 @@ import (
 	"github.com/kansoku/kansoku/internal/alert"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/export/cowrie"
 	"github.com/kansoku/kansoku/internal/feeds"
 	"github.com/kansoku/kansoku/internal/store"
 	"github.com/kansoku/kansoku/internal/store/sqlite"
@@ -167,9 +168,16 @@ func writeExport(ctx context.Context, st store.Store, format string, since time.
 			return nil
 		})
 	case "cowrie":
+		enc := json.NewEncoder(w)
 		return eachEvent(ctx, st, since, nil, func(evs []*event.Event) error {
-			_, err := feeds.WriteCowrie(w, evs)
-			return err
+			for _, e := range evs {
+				for _, rec := range cowrie.ConvertAll(e) {
+					if err := enc.Encode(rec); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
 		})
 	case "report-bruteforce", "report-amp":
 		var all []*event.Event
