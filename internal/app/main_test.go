@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/kansoku/kansoku/internal/sandbox"
 )
 
 var (
@@ -14,6 +16,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The sandbox re-executes this test binary for the parts that run inside
+	// its namespaces.
+	sandbox.MaybeRunHelper()
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
