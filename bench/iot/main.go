@@ -133,7 +133,6 @@ func serve(profile string, record bool) {
 type server struct {
 	cmd   *exec.Cmd
 	addr  string
-	in    *os.File
 	out   *bufio.Reader
 	stdin interface{ Write([]byte) (int, error) }
 }
