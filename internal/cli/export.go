@@ -21,7 +21,7 @@ import (
 )
 
 // exportFormats are the --format values of kansoku export.
-var exportFormats = []string{"urlhaus-csv", "urlhaus-json", "feodo-csv", "feodo-json", "threatfox-csv", "misp", "stix",
+var exportFormats = []string{"urlhaus-csv", "urlhaus-json", "feodo-csv", "feodo-json", "threatfox-csv", "malwarebazaar-csv", "misp", "stix",
 	"report-bruteforce", "report-amp", "cowrie", "jsonl"}
 
 func init() {
@@ -208,6 +208,8 @@ func writeExport(ctx context.Context, st store.Store, format string, since time.
 		return feeds.WriteFeodoCSV(w, ind.C2s, o)
 	case "feodo-json":
 		return json.NewEncoder(w).Encode(feeds.FeodoRecords(ind.C2s, o))
+	case "malwarebazaar-csv":
+		return feeds.WriteMalwareBazaarCSV(w, ind.Samples)
 	case "threatfox-csv":
 		return feeds.WriteThreatFoxCSV(w, ind.C2s, ind.URLs, ind.Samples, ind.Families, o)
 	case "stix":

@@ -243,3 +243,39 @@ func escapeQuery(s string) string {
 	}
 	return b.String()
 }
+
+// MalwareBazaarCSVColumns is MalwareBazaar's CSV export layout (FORMATS.md).
+var MalwareBazaarCSVColumns = []string{"first_seen_utc", "sha256_hash", "md5_hash", "sha1_hash", "reporter", "file_name", "file_type_guess",
+	"mime_type", "signature", "clamav", "vtpercent", "imphash", "ssdeep", "tlsh"}
+
+// WriteMalwareBazaarCSV writes sample metadata (the researchers' bulk
+// export) in MalwareBazaar's columns; what kansoku does not compute (ClamAV,
+// VirusTotal, imphash) is "n/a" as in MalwareBazaar's own export.
+func WriteMalwareBazaarCSV(w io.Writer, samples []store.Sample) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(MalwareBazaarCSVColumns); err != nil {
+		return fmt.Errorf("feeds: malwarebazaar csv: %w", err)
+	}
+	for _, s := range samples {
+		name := s.SHA256
+		if i := strings.LastIndexByte(s.URL, '/'); i >= 0 && i+1 < len(s.URL) {
+			name = s.URL[i+1:]
+		}
+		ft, mime := "unknown", "application/octet-stream"
+		if strings.Contains(strings.ToLower(s.FileType), "elf") {
+			ft, mime = "elf", "application/x-executable"
+		} else if strings.Contains(strings.ToLower(s.FileType), "script") || strings.Contains(strings.ToLower(s.FileType), "text") {
+			ft, mime = "sh", "text/x-shellscript"
+		}
+		sig := s.Family
+		if sig == "" {
+			sig = "n/a"
+		}
+		cw.Write([]string{s.FirstSeen.UTC().Format(csvTime), s.SHA256, s.MD5, s.SHA1, Reporter, sanitize(name), ft, mime, sanitize(sig), "n/a", "n/a", "n/a", "n/a", "n/a"})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("feeds: malwarebazaar csv: %w", err)
+	}
+	return nil
+}

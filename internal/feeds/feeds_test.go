@@ -66,6 +66,7 @@ func TestCSVHeadersMatchFormats(t *testing.T) {
 		{"URLhaus CSV dump", func(b *bytes.Buffer) error { return WriteURLhausCSV(b, urls, fam, opts) }},
 		{"Feodo Tracker CSV", func(b *bytes.Buffer) error { return WriteFeodoCSV(b, c2s, opts) }},
 		{"ThreatFox CSV", func(b *bytes.Buffer) error { return WriteThreatFoxCSV(b, c2s, urls, samples, fam, opts) }},
+		{"MalwareBazaar CSV", func(b *bytes.Buffer) error { return WriteMalwareBazaarCSV(b, samples) }},
 	} {
 		var b bytes.Buffer
 		if err := tc.write(&b); err != nil {
@@ -167,6 +168,19 @@ func TestRoundTrip(t *testing.T) {
 		"url " + urls[0].URL: "payload_delivery", "url " + urls[1].URL: "payload_delivery", "sha256_hash " + samples[0].SHA256: "payload"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("threatfox:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestMalwareBazaarRoundTrip(t *testing.T) {
+	_, _, samples, _ := fixture()
+	samples[0].URL, samples[0].FileType = "http://192.0.2.5/bins/mirai.arm7", "ELF 32-bit LSB executable, ARM"
+	var b bytes.Buffer
+	if err := WriteMalwareBazaarCSV(&b, samples); err != nil {
+		t.Fatal(err)
+	}
+	r := readCSV(t, b.Bytes())[1]
+	if r[1] != samples[0].SHA256 || r[2] != samples[0].MD5 || r[3] != samples[0].SHA1 || r[5] != "mirai.arm7" || r[6] != "elf" || r[8] != "mirai" || r[0] != t0.Format(csvTime) {
+		t.Fatalf("row %v", r)
 	}
 }
 

@@ -4,10 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kansoku/kansoku/internal/alert"
 )
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -42,6 +45,16 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 func TestAdminLoginCSRFAndAudit(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	disp, err := alert.NewDispatcher(alert.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Options{Store: f.db, Alerts: disp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ts = httptest.NewServer(srv)
+	t.Cleanup(f.ts.Close)
 	h, err := HashPassword("correct horse battery")
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +116,14 @@ func TestAdminLoginCSRFAndAudit(t *testing.T) {
 	sub := url.Values{"csrf": {m[1]}, "id": {"isp-1"}, "name": {"ISP"}, "prefixes": {"192.0.2.0/24"}, "kind": {"infected-host"}, "mail": {"noc@example.invalid"}, "verified": {"on"}}
 	if resp, body := post(t, f.ts.URL+"/admin/subscriptions", sub, sc); resp.StatusCode != 303 {
 		t.Fatalf("subscription: %d %s", resp.StatusCode, body)
+	}
+	if subs := disp.Subscriptions(); len(subs) != 1 || subs[0].ID != "isp-1" || !subs[0].Verified || subs[0].Prefixes[0].String() != "192.0.2.0/24" {
+		t.Fatalf("dispatcher subscriptions: %+v", subs)
+	}
+	// A restarted portal hands the stored subscriptions to its dispatcher.
+	disp2, _ := alert.NewDispatcher(alert.DefaultConfig(), nil)
+	if _, err := New(Options{Store: f.db, Alerts: disp2}); err != nil || len(disp2.Subscriptions()) != 1 {
+		t.Fatalf("reload: %v %v", err, disp2.Subscriptions())
 	}
 	log, err := f.db.AuditLog(ctx, 10)
 	if err != nil {

@@ -27,7 +27,7 @@ func (s *Server) pageFeeds(w http.ResponseWriter, r *http.Request) {
 
 // FeedNames are the files under /feeds/ (and kansoku export formats).
 var FeedNames = []string{"urlhaus.csv", "urlhaus.json", "feodo.csv", "feodo.json", "threatfox.csv", "stix.json",
-	"misp/manifest.json", "misp/hashes.csv", "report-bruteforce.csv", "report-amp.csv"}
+	"misp/manifest.json", "misp/hashes.csv", "report-bruteforce.csv", "report-amp.csv", "samples.csv"}
 
 // maxFeedItems bounds the indicators of a combined feed (ThreatFox, MISP,
 // STIX) per kind; page further with since=.
@@ -155,6 +155,19 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 			ctype = "application/json"
 			writeJSONTo(&buf, feeds.FeodoRecords(c2s, o))
 		}
+	case "samples.csv":
+		// The researchers' bulk metadata export, MalwareBazaar's columns.
+		if _, ok := s.requireKey(w, r, ScopeFeedsRead); !ok {
+			return
+		}
+		list, lerr := s.opts.Store.Samples(ctx, q)
+		if s.apiErr(w, lerr) {
+			return
+		}
+		if len(list) > 0 {
+			next = nextCursor(len(list), q.Limit, list[len(list)-1].Cursor)
+		}
+		err = feeds.WriteMalwareBazaarCSV(&buf, list)
 	case "threatfox.csv", "stix.json":
 		if q.After != "" {
 			writeError(w, http.StatusBadRequest, "bad cursor: combined feeds page by since only")

@@ -54,6 +54,9 @@ func TestFeedEndpoints(t *testing.T) {
 	if resp, body := get(t, f.ts.URL, "/feeds/stix.json", nil); resp.StatusCode != 200 || !strings.Contains(body, `"type": "bundle"`) {
 		t.Errorf("stix: %d", resp.StatusCode)
 	}
+	if resp, _ := get(t, f.ts.URL, "/feeds/samples.csv", nil); resp.StatusCode != 401 {
+		t.Errorf("samples.csv without key: %d", resp.StatusCode)
+	}
 	if resp, _ := get(t, f.ts.URL, "/feeds/report-amp.csv", nil); resp.StatusCode != 401 {
 		t.Errorf("report without key: %d", resp.StatusCode)
 	}
