@@ -46,16 +46,18 @@ type Dashboard struct {
 	AttacksPerDay []int64  `json:"attacks_per_day"`
 	LoginsPerDay  []int64  `json:"logins_per_day"`
 	SamplesPerDay []int64  `json:"samples_per_day"`
-	TopPorts      []Count  `json:"top_ports"`
-	TopHoneypots  []Count  `json:"top_honeypots"`
-	TopCreds      []Count  `json:"top_credentials"` // key is "user:password"
-	TopCountries  []Count  `json:"top_countries"`
-	TopASNs       []Count  `json:"top_asns"`
-	Families      []Count  `json:"families"`
-	AttackProtos  []Count  `json:"attack_protocols"`
-	AttackVictims []Count  `json:"attack_victim_countries"`
-	NewURLs       []URL    `json:"new_urls"`
-	NewC2s        []C2     `json:"new_c2s"`
+	// FamiliesPerDay counts the distinct malware families analysed each day.
+	FamiliesPerDay []int64 `json:"families_per_day"`
+	TopPorts       []Count `json:"top_ports"`
+	TopHoneypots   []Count `json:"top_honeypots"`
+	TopCreds       []Count `json:"top_credentials"` // key is "user:password"
+	TopCountries   []Count `json:"top_countries"`
+	TopASNs        []Count `json:"top_asns"`
+	Families       []Count `json:"families"`
+	AttackProtos   []Count `json:"attack_protocols"`
+	AttackVictims  []Count `json:"attack_victim_countries"`
+	NewURLs        []URL   `json:"new_urls"`
+	NewC2s         []C2    `json:"new_c2s"`
 }
 
 // AdminSession is a logged-in admin; the cookie carries a secret whose

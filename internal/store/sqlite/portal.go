@@ -80,6 +80,23 @@ func (db *DB) Dashboard(ctx context.Context, since time.Time, top int) (*store.D
 			return nil, fmt.Errorf("store: dashboard %s: %w", s.dim, err)
 		}
 	}
+	d.FamiliesPerDay = make([]int64, len(d.Days))
+	rows, err := db.r.QueryContext(ctx, `SELECT day, COUNT(*) FROM portal_counts WHERE dim = 'family' AND day >= ? GROUP BY day`, day0)
+	if err != nil {
+		return nil, fmt.Errorf("store: dashboard families: %w", err)
+	}
+	for rows.Next() {
+		var day string
+		var n int64
+		if err := rows.Scan(&day, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if i, ok := idx[day]; ok {
+			d.FamiliesPerDay[i] = n
+		}
+	}
+	rows.Close()
 	if d.NewURLs, err = db.newestURLs(ctx, top); err != nil {
 		return nil, err
 	}
