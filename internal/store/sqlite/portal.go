@@ -144,6 +144,15 @@ func (db *DB) newestC2s(ctx context.Context, n int) ([]store.C2, error) {
 	return out, rows.Err()
 }
 
+// The infection check's two queries; portal_internal_test.go checks that
+// SQLite answers both from an index.
+const (
+	addressEventsSQL = `SELECT id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data
+		FROM events WHERE src_ip = ? AND time >= ? ORDER BY time DESC LIMIT ?`
+	addressScansSQL = `SELECT id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data
+		FROM events WHERE dst_ip = ? AND honeypot = 'scan' AND time >= ? ORDER BY time DESC LIMIT ?`
+)
+
 // AddressEvents implements store.PortalStore: events from ip over the
 // (src_ip, time) index, and scanner results about ip over the partial
 // (dst_ip, time) index of scan events, newest first.
@@ -152,13 +161,11 @@ func (db *DB) AddressEvents(ctx context.Context, ip netip.Addr, since time.Time,
 		limit = 200
 	}
 	a := ip.Unmap().String()
-	out, err := db.eventRows(ctx, `SELECT id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data
-		FROM events WHERE src_ip = ? AND time >= ? ORDER BY time DESC LIMIT ?`, a, since.UnixNano(), limit)
+	out, err := db.eventRows(ctx, addressEventsSQL, a, since.UnixNano(), limit)
 	if err != nil {
 		return nil, err
 	}
-	scans, err := db.eventRows(ctx, `SELECT id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data
-		FROM events WHERE dst_ip = ? AND honeypot = 'scan' AND time >= ? ORDER BY time DESC LIMIT ?`, a, since.UnixNano(), limit)
+	scans, err := db.eventRows(ctx, addressScansSQL, a, since.UnixNano(), limit)
 	if err != nil {
 		return nil, err
 	}
