@@ -199,7 +199,7 @@ func (a *attempt) execute(ctx context.Context) (*outcome, error) {
 		Setpgid:      true,
 		Unshareflags: 0,
 	}
-	cg := newCgroups(filepath.Base(a.runDir), a.opts)
+	cg := newCgroups(cgroupName(a.runDir), a.opts)
 	defer cg.remove()
 	o := &outcome{started: time.Now()}
 	if err := cmd.Start(); err != nil {
@@ -302,6 +302,16 @@ func newCgroups(name string, o Options) *cgroups {
 		}
 	}
 	return c
+}
+
+// cgroupName is unique per attempt: the run dir's name, plus "-reboot"
+// for the simulated reboot inside it.
+func cgroupName(runDir string) string {
+	rel, err := filepath.Rel(os.TempDir(), runDir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = filepath.Base(runDir)
+	}
+	return strings.ReplaceAll(rel, string(filepath.Separator), "-")
 }
 
 // helperTasks is the headroom for init's and strace's own threads.

@@ -76,6 +76,11 @@ func TestBotBehaviour(t *testing.T) {
 			if len(r.Scans) != 1 || r.Scans[0].Port != 23 || r.Scans[0].Targets != 12 {
 				t.Errorf("scans = %+v, want 12 targets on 23", r.Scans)
 			}
+			for _, c := range r.Connections {
+				if c.Dst == "198.51.100.1:23" && c.First != `root\r\nxc3511\r\n` {
+					t.Errorf("telnet credentials = %q", c.First)
+				}
+			}
 			if r.FanOut["tcp/23"] != 12 {
 				t.Errorf("fan out = %v", r.FanOut)
 			}

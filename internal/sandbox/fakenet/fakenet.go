@@ -174,6 +174,11 @@ func serveTCP(ctx context.Context, conn *net.TCPConn, emit func(Record)) {
 	var first bytes.Buffer
 	buf := make([]byte, 4096)
 	httpDone := false
+	tel := telnetPorts[rec.Dst.Port()]
+	if tel {
+		conn.Write([]byte(telnetLogin))
+	}
+	lines := 0
 	for {
 		if ctx.Err() == nil {
 			conn.SetReadDeadline(time.Now().Add(IdleTimeout))
@@ -187,7 +192,10 @@ func serveTCP(ctx context.Context, conn *net.TCPConn, emit func(Record)) {
 			if first.Len() < MaxHTTPBody {
 				first.Write(buf[:min(n, MaxHTTPBody-first.Len())])
 			}
-			if !httpDone {
+			if tel {
+				lines = telnetStep(conn, buf[:n], lines)
+			}
+			if !httpDone && !tel {
 				if req, complete := parseHTTP(first.Bytes()); complete {
 					httpDone = true
 					rec.HTTP = req
@@ -248,6 +256,36 @@ func respondHTTP(w io.Writer, req *HTTPRequest) {
 		body, ctype = "#!/bin/sh\nexit 0\n", "text/plain"
 	}
 	fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", ctype, len(body), body)
+}
+
+// Telnet scanners wait for a login prompt before they try credentials;
+// the fake Internet gives them one on the usual ports, so the report shows
+// what they try. Whatever they send, they get a shell prompt that does
+// nothing.
+var telnetPorts = map[uint16]bool{23: true, 2323: true}
+
+const (
+	telnetLogin    = "\r\nlogin: "
+	telnetPassword = "Password: "
+	telnetPrompt   = "\r\n# "
+)
+
+// telnetStep answers each line: password prompt after the login, shell
+// prompts after that. It returns the number of lines seen.
+func telnetStep(w io.Writer, b []byte, lines int) int {
+	for _, c := range b {
+		if c != '\n' {
+			continue
+		}
+		lines++
+		switch {
+		case lines == 1:
+			w.Write([]byte(telnetPassword))
+		case lines < 64:
+			w.Write([]byte(telnetPrompt))
+		}
+	}
+	return lines
 }
 
 func serveUDP(c *net.UDPConn) {

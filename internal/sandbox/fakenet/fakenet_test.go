@@ -165,3 +165,12 @@ func FuzzParseHTTP(f *testing.F) {
 		}
 	})
 }
+
+func TestTelnetStep(t *testing.T) {
+	var out bytes.Buffer
+	n := telnetStep(&out, []byte("root\r\n"), 0)
+	n = telnetStep(&out, []byte("xc3511\r\nenable\r\n"), n)
+	if n != 3 || out.String() != telnetPassword+telnetPrompt+telnetPrompt {
+		t.Errorf("lines %d, wrote %q", n, out.String())
+	}
+}

