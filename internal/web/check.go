@@ -56,12 +56,38 @@ const maxCheckEvents = 500
 // infectionKinds are what an infected device does to a honeypot (a bare
 // connection is not enough: scanners of all kinds connect).
 func infectionKind(e *event.Event) bool {
+	if exploitNames(e) != "" {
+		return e.Honeypot != "scan" && e.Honeypot != "amp"
+	}
 	switch {
 	case strings.HasPrefix(e.Kind, "login."), strings.HasPrefix(e.Kind, "exploit."), strings.HasPrefix(e.Kind, "command."),
 		strings.HasPrefix(e.Kind, "download."), e.Kind == "sample.captured", e.Kind == "rpc.call":
 		return e.Honeypot != "scan" && e.Honeypot != "amp"
 	}
 	return false
+}
+
+// exploitNames lists the exploit signatures matched on an event (the
+// intel matcher's `exploits` list: id, name, cves), "" when none.
+func exploitNames(e *event.Event) string {
+	list, _ := e.Data["exploits"].([]any)
+	var names []string
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		n, _ := m["name"].(string)
+		if n == "" {
+			n, _ = m["id"].(string)
+		}
+		if cves, ok := m["cves"].([]any); ok && len(cves) > 0 {
+			if c, ok := cves[0].(string); ok {
+				n += " (" + c + ")"
+			}
+		}
+		if n != "" && len(names) < 5 {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func (s *Server) check(ctx context.Context, ip netip.Addr, now time.Time, window time.Duration) (*CheckResult, error) {
@@ -111,6 +137,7 @@ func Check(ctx context.Context, st store.Store, ip netip.Addr, now time.Time, wi
 			if f.Family == "" {
 				f.Family = e.Str("family")
 			}
+			f.Detail = exploitNames(e)
 			if f.Family != "" {
 				families[f.Family] = true
 			}

@@ -28,10 +28,11 @@ var xssPayloads = []string{
 }
 
 const (
-	infectedIP = "127.0.0.66"
-	cleanIP    = "127.0.0.77"
-	scannedIP  = "127.0.0.88"
-	xssSHA     = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	infectedIP     = "127.0.0.66"
+	cleanIP        = "127.0.0.77"
+	scannedIP      = "127.0.0.88"
+	cleanExploitIP = "127.0.0.99"
+	xssSHA         = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 )
 
 type fixture struct {
@@ -82,7 +83,10 @@ func seed(t testing.TB, db *sqlite.DB) {
 	sc := mkEvent("scan", "scan.result", "", "127.0.0.1", now.Add(14*time.Minute))
 	sc.DstIP, sc.DstPort = netip.MustParseAddr(scannedIP), 23
 	sc.Set("service", "telnet").Set("product", xssPayloads[3])
-	evs = append(evs, d, s, rep, a, sc)
+	x := mkEvent("http", "tcp.payload", "sess-x", cleanExploitIP, now.Add(15*time.Minute))
+	x.DstPort = 80
+	x.Set("exploits", []any{map[string]any{"id": "gpon-rce", "name": "GPON router RCE", "cves": []any{"CVE-2018-10561"}}})
+	evs = append(evs, d, s, rep, a, sc, x)
 	if _, err := db.InsertEvents(context.Background(), evs); err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +159,7 @@ func TestCheckUsesOnlyTheConnectingAddress(t *testing.T) {
 		{"trusted proxy", f.trust.URL, "/api/v1/check", map[string]string{"X-Forwarded-For": infectedIP}, infectedIP, VerdictLikelyInfected},
 		{"trusted proxy, ip parameter ignored", f.trust.URL, "/api/v1/check?ip=" + infectedIP, map[string]string{"X-Forwarded-For": cleanIP}, cleanIP, VerdictNothingSeen},
 		{"exposed", f.trust.URL, "/api/v1/check", map[string]string{"X-Forwarded-For": scannedIP}, scannedIP, VerdictExposed},
+		{"exploit attempt", f.trust.URL, "/api/v1/check", map[string]string{"X-Forwarded-For": cleanExploitIP}, cleanExploitIP, VerdictLikelyInfected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := get(t, tc.base, tc.path, tc.hdr)
