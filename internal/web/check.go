@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,6 +68,51 @@ func infectionKind(e *event.Event) bool {
 	return false
 }
 
+// scanDetail summarises a scan.result: the answering services, the
+// device classification and the findings.
+func scanDetail(e *event.Event) string {
+	var parts []string
+	if data, ok := e.Data["data"].(map[string]any); ok {
+		var svc []string
+		for name, v := range data {
+			if m, ok := v.(map[string]any); ok && m["status"] == "success" {
+				svc = append(svc, name)
+			}
+		}
+		sort.Strings(svc)
+		parts = append(parts, svc...)
+	}
+	if cl, ok := e.Data["classification"].(map[string]any); ok {
+		for _, k := range []string{"vendor", "product", "device_type"} {
+			if v, _ := cl[k].(string); v != "" {
+				parts = append(parts, v)
+			}
+		}
+	}
+	for _, k := range []string{"service", "product"} {
+		if v := e.Str(k); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	if fl, ok := e.Data["findings"].([]any); ok {
+		for _, x := range fl {
+			switch v := x.(type) {
+			case string:
+				parts = append(parts, v)
+			case map[string]any:
+				if id, _ := v["id"].(string); id != "" {
+					parts = append(parts, id)
+				}
+			}
+		}
+	}
+	d := strings.Join(parts, " ")
+	if len(d) > 300 {
+		d = d[:300] + "…"
+	}
+	return d
+}
+
 // exploitNames lists the exploit signatures matched on an event (the
 // intel matcher's `exploits` list: id, name, cves), "" when none.
 func exploitNames(e *event.Event) string {
@@ -113,7 +159,7 @@ func Check(ctx context.Context, st store.Store, ip netip.Addr, now time.Time, wi
 		f := Finding{Time: e.Time, Kind: e.Kind, Honeypot: e.Honeypot, Port: e.DstPort, Session: e.Session}
 		switch {
 		case e.Honeypot == "scan" && e.DstIP == ip:
-			f.Detail = strings.TrimSpace(e.Str("service") + " " + e.Str("product"))
+			f.Detail = scanDetail(e)
 			res.Exposed = append(res.Exposed, f)
 		case strings.HasPrefix(e.Kind, "amp.attack."):
 			f.Detail = e.Str("protocol")

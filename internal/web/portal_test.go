@@ -82,7 +82,8 @@ func seed(t testing.TB, db *sqlite.DB) {
 	a.Set("protocol", "ntp").Set("port", 123).Set("attack_id", "att-1").Set("src_country", "JP")
 	sc := mkEvent("scan", "scan.result", "", "127.0.0.1", now.Add(14*time.Minute))
 	sc.DstIP, sc.DstPort = netip.MustParseAddr(scannedIP), 23
-	sc.Set("service", "telnet").Set("product", xssPayloads[3])
+	sc.Set("data", map[string]any{"telnet": map[string]any{"status": "success"}}).Set("classification", map[string]any{"vendor": "Hikvision", "product": xssPayloads[3]}).
+		Set("findings", []any{"default-credentials"})
 	x := mkEvent("http", "tcp.payload", "sess-x", cleanExploitIP, now.Add(15*time.Minute))
 	x.DstPort = 80
 	x.Set("exploits", []any{map[string]any{"id": "gpon-rce", "name": "GPON router RCE", "cves": []any{"CVE-2018-10561"}}})
@@ -171,6 +172,9 @@ func TestCheckUsesOnlyTheConnectingAddress(t *testing.T) {
 				t.Fatalf("ip %s verdict %s, want %s %s", r.IP, r.Verdict, tc.wantIP, tc.verdict)
 			}
 		})
+	}
+	if r := checkJSON(t, f.trust.URL, map[string]string{"X-Forwarded-For": scannedIP}); len(r.Exposed) != 1 || !strings.HasPrefix(r.Exposed[0].Detail, "telnet Hikvision") || !strings.Contains(r.Exposed[0].Detail, "default-credentials") {
+		t.Fatalf("exposed: %+v", r.Exposed)
 	}
 	r := checkJSON(t, f.trust.URL, map[string]string{"X-Forwarded-For": infectedIP})
 	if len(r.Activity) == 0 || len(r.Attacks) != 1 || r.Notice == "" || r.Since.IsZero() {

@@ -47,6 +47,9 @@ func (p *portalDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Event) 
 		if a := e.Int("src_asn"); a > 0 {
 			p.add("asn", day, strconv.FormatInt(a, 10))
 		}
+	case "amp.request", "amp.scan":
+		// Requests to the reflectors: the abused UDP services.
+		p.add("port", day, strconv.Itoa(int(e.DstPort))+"/"+e.Honeypot)
 	case "login.failed", "login.success":
 		p.add("login", day, "")
 		p.add("cred", day, clip(e.Text("username"))+":"+clip(e.Text("password")))
