@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -110,8 +109,9 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 	rep.Persistence = verdict(rep, files, blocking, rebootRan, restarted, how, rebootErr)
 	rep.Persistence.RebootProcs = procs
 	rep.normalize()
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return rep, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		// stopped by the caller: what was seen is returned with the reason
+		return rep, err
 	}
 	return rep, nil
 }

@@ -109,3 +109,30 @@ func memoryCgroup() bool {
 	_, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes")
 	return err == nil
 }
+
+func TestOptionsValidate(t *testing.T) {
+	for _, o := range []Options{{Timeout: -1}, {MemoryBytes: 1 << 20}, {MaxProcs: 2}, {CPUSeconds: -5}} {
+		if o.Validate() == nil {
+			t.Errorf("%+v accepted", o)
+		}
+	}
+	if err := (Options{}).Validate(); err != nil {
+		t.Errorf("zero options: %v", err)
+	}
+}
+
+// TestCancel stops a hanging sample through the context.
+func TestCancel(t *testing.T) {
+	needSandbox(t)
+	t.Parallel()
+	s := buildSample(t, "arm", "hang")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	r, err := Run(ctx, s, Device{}, Options{Timeout: time.Minute})
+	if err == nil || r == nil {
+		t.Fatalf("err %v, report %v: want the context's error and the partial report", err, r != nil)
+	}
+	if r.Limits.Timeout || r.Exit.Finished {
+		t.Errorf("limits %+v exit %+v", r.Limits, r.Exit)
+	}
+}

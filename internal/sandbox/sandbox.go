@@ -67,6 +67,26 @@ var (
 	ErrArch        = errors.New("sandbox: unsupported architecture")
 )
 
+// Validate reports the first option that cannot work.
+func (o Options) Validate() error {
+	for _, v := range []struct {
+		name string
+		val  int64
+	}{{"timeout", int64(o.Timeout)}, {"cpu_seconds", o.CPUSeconds}, {"memory_bytes", o.MemoryBytes},
+		{"max_procs", o.MaxProcs}, {"max_file_bytes", o.MaxFileBytes}, {"boot_wait", int64(o.BootWait)}} {
+		if v.val < 0 {
+			return fmt.Errorf("sandbox: %s must not be negative", v.name)
+		}
+	}
+	if o.MemoryBytes > 0 && o.MemoryBytes < 16<<20 {
+		return fmt.Errorf("sandbox: memory_bytes below 16 MiB cannot run qemu")
+	}
+	if o.MaxProcs > 0 && o.MaxProcs < 8 {
+		return fmt.Errorf("sandbox: max_procs below 8 cannot run a threaded sample")
+	}
+	return nil
+}
+
 func (o Options) withDefaults() Options {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -99,10 +119,14 @@ func (o Options) withDefaults() Options {
 }
 
 // Run analyses sample on dev: an ELF of any architecture qemu-user knows,
-// or a shell script (run by the native shell). It returns an error only when the sandbox
-// could not run at all; whatever the sample did (crash, hang, fork bomb) is
-// in the Report.
+// or a shell script (run by the native shell). It returns an error alone
+// when the sandbox could not run at all, and the partial report with
+// ctx's error when ctx ended the run. Whatever the sample did (crash,
+// hang, fork bomb) is in the Report, not an error.
 func Run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
 	opts = opts.withDefaults()
 	if len(sample) > MaxSampleBytes {
 		return nil, errors.New("sandbox: sample larger than 64 MiB")
