@@ -45,10 +45,13 @@ type CheckResult struct {
 	Exposed  []Finding `json:"exposed_services"`
 	// Advice lists message keys (advice.*) in the order to follow them;
 	// the page shows them translated.
-	Advice   []string `json:"advice"`
-	Families []string `json:"families,omitempty"`
-	Notice   string   `json:"notice"`
-	Days     int      `json:"window_days"`
+	Advice []string `json:"advice"`
+	// AdviceText is Advice in the caller's language (API only).
+	AdviceText []string `json:"advice_text,omitempty"`
+	Lang       string   `json:"lang,omitempty"`
+	Families   []string `json:"families,omitempty"`
+	Notice     string   `json:"notice"`
+	Days       int      `json:"window_days"`
 }
 
 // maxCheckEvents bounds the work of one check.
@@ -324,8 +327,20 @@ func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, msg)
 		return
 	}
+	s.localise(w, r, res)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, res)
+}
+
+// localise fills the texts of an API answer in the caller's language.
+func (s *Server) localise(w http.ResponseWriter, r *http.Request, res *CheckResult) {
+	res.Lang = pickLang(w, r)
+	fam := strings.Join(res.Families, ", ")
+	res.AdviceText = res.AdviceText[:0]
+	for _, k := range res.Advice {
+		res.AdviceText = append(res.AdviceText, s.cat.msg(res.Lang, k, "family", fam))
+	}
+	res.Notice = s.cat.msg(res.Lang, "check.shared")
 }
 
 func (s *Server) pageCheck(w http.ResponseWriter, r *http.Request) {
@@ -377,5 +392,6 @@ func (s *Server) apiCheckAny(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.opts.Store.Audit(r.Context(), "apikey:"+key.ID, "check", ip.String())
+	s.localise(w, r, res)
 	writeJSON(w, http.StatusOK, res)
 }

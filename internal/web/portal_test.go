@@ -186,6 +186,12 @@ func TestCheckUsesOnlyTheConnectingAddress(t *testing.T) {
 			t.Errorf("advice lacks %s: %v", a, r.Advice)
 		}
 	}
+	if len(r.AdviceText) != len(r.Advice) || !strings.Contains(strings.Join(r.AdviceText, " "), "Telnet") || r.Lang != "en" {
+		t.Fatalf("advice text: %v", r.AdviceText)
+	}
+	if rj := checkJSON(t, f.trust.URL, map[string]string{"X-Forwarded-For": infectedIP, "Accept-Language": "ja"}); rj.Lang != "ja" || !strings.Contains(rj.Notice, "NAT") || !strings.Contains(strings.Join(rj.AdviceText, ""), "再起動") {
+		t.Fatalf("ja advice: %v %s", rj.AdviceText, rj.Notice)
+	}
 	// The page says the same in both languages.
 	for lang, want := range map[string]string{"en": "Likely infected", "ja": "感染の可能性が高い"} {
 		_, body := get(t, f.trust.URL, "/check?lang="+lang, map[string]string{"X-Forwarded-For": infectedIP})
