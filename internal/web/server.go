@@ -231,4 +231,5 @@ var funcs = template.FuncMap{
 	"bar":     BarChart,
 	"counts":  CountChart,
 	"detail":  detail,
+	"inc":     func(i int) int { return i + 1 },
 }

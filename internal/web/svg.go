@@ -21,8 +21,8 @@ const (
 
 // niceMax rounds v up to 1, 2 or 5 times a power of ten for the y axis.
 func niceMax(v int64) int64 {
-	if v <= 0 {
-		return 1
+	if v <= 4 {
+		return 4 // four whole-number gridlines
 	}
 	p := int64(1)
 	for p*10 <= v {
