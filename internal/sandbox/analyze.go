@@ -26,24 +26,25 @@ const (
 // traceFacts is what the syscall trace says, before the fake Internet's
 // records and the filesystem are joined in.
 type traceFacts struct {
-	start     float64
-	root      int
-	procs     map[int]*Process // by tgid
-	order     []int
-	tgid      map[int]int // tid → tgid
-	files     []FileOp
-	attempts  map[connKey]*Connection
-	connOrder []connKey
-	kills     []Kill
-	watchdog  []WatchdogAccess
-	names     []string
-	rootExit  *Exit
-	cpuHit    bool
-	fsizeHit  bool
-	procsHit  bool
-	counts    map[string]int
-	truncated bool
-	waiting   map[int][]strace.Record
+	start                 float64
+	root                  int
+	procs                 map[int]*Process // by tgid
+	order                 []int
+	tgid                  map[int]int // tid → tgid
+	files                 []FileOp
+	attempts              map[connKey]*Connection
+	connOrder             []connKey
+	kills                 []Kill
+	watchdog              []WatchdogAccess
+	names                 []string
+	rootExit              *Exit
+	cpuHit                bool
+	fsizeHit              bool
+	procsHit              bool
+	counts                map[string]int
+	truncated             bool
+	waiting               map[int][]strace.Record
+	rawSockets, rawDenied int
 }
 
 type connKey struct{ proto, dst string }
@@ -296,6 +297,13 @@ func (f *traceFacts) apply(r strace.Record) {
 				f.file(FileOp{Op: op, Path: resolve("", str(1), me), To: str(0), PID: me.PID})
 			case "linkat":
 				f.file(FileOp{Op: op, Path: resolve(arg(2), str(3), me), To: resolve(arg(0), str(1), me), PID: me.PID})
+			}
+		}
+	case "socket":
+		if strings.Contains(arg(1), "SOCK_RAW") || strings.Contains(arg(1), "SOCK_PACKET") {
+			f.rawSockets++
+			if r.RetVal < 0 {
+				f.rawDenied++
 			}
 		}
 	case "connect":

@@ -68,6 +68,9 @@ func TestTamper(t *testing.T) {
 	if len(r.Kills) != 2 || r.Kills[0].Errno != "EPERM" || r.Kills[1].Errno != "EPERM" {
 		t.Errorf("kills = %+v, want two EPERM", r.Kills)
 	}
+	if r.RawSockets != 1 || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "raw socket") {
+		t.Errorf("raw sockets %d notes %q", r.RawSockets, r.Notes)
+	}
 	if strings.Contains(r.Output, "ptrace attach to init succeeded") {
 		t.Error("the sample could ptrace init")
 	}

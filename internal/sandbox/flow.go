@@ -175,6 +175,10 @@ func fillReport(rep *Report, f *traceFacts, o *outcome, lay *layout, opts Option
 		}
 	}
 	rep.Kills, rep.Watchdog, rep.ProcessNames, rep.Counts = f.kills, f.watchdog, f.names, f.counts
+	rep.RawSockets = f.rawSockets
+	if f.rawDenied > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d raw socket(s) denied: the sample does not own its network namespace, so raw (SYN) scanning is not observed", f.rawDenied))
+	}
 	longLived := min(10*time.Second, max(opts.Timeout/2, time.Second))
 	joinNetwork(rep, f, o.netlog, opts.Exploits, longLived)
 	if out := strings.TrimSpace(o.output); out != "" {

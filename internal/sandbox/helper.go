@@ -75,7 +75,7 @@ type helperConfig struct {
 }
 
 // traced are the syscalls the report is built from.
-const traced = "execve,execveat,clone,clone3,fork,vfork,connect,sendto,sendmsg,bind,listen," +
+const traced = "execve,execveat,clone,clone3,fork,vfork,socket,connect,sendto,sendmsg,bind,listen," +
 	"open,openat,creat,unlink,unlinkat,rename,renameat,renameat2,chmod,fchmodat,fchmod," +
 	"kill,tkill,tgkill,pidfd_send_signal,ioctl,prctl,mkdir,mkdirat,symlink,symlinkat,link,linkat,reboot"
 

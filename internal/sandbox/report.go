@@ -35,6 +35,7 @@ type Report struct {
 	Watchdog     []WatchdogAccess  `json:"watchdog"`
 	SelfDeleted  bool              `json:"self_deleted"`
 	ProcessNames []string          `json:"process_names,omitempty"` // prctl(PR_SET_NAME) disguises
+	RawSockets   int               `json:"raw_sockets,omitempty"`   // socket(…, SOCK_RAW) attempts (SYN scanners)
 	Persistence  Persistence       `json:"persistence"`
 	Output       string            `json:"output,omitempty"` // first bytes the processes printed
 	Notes        []string          `json:"notes,omitempty"`

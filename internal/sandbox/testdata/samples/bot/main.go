@@ -75,6 +75,10 @@ func main() {
 			}
 		}
 	case "tamper":
+		// a raw socket, as SYN scanners open; denied in the sandbox
+		if fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_TCP); err == nil {
+			syscall.Close(fd)
+		}
 		// try to take the sandbox down from inside, then phone home
 		syscall.Kill(1, syscall.SIGKILL)
 		syscall.Kill(2, syscall.SIGKILL)
