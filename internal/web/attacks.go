@@ -56,6 +56,11 @@ func (s *Server) apiAttacks(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	// Victim addresses are shared with key holders (CSIRTs, researchers)
+	// only; the public sees aggregates on the dashboard.
+	if _, ok := s.requireKey(w, r, ScopeFeedsRead); !ok {
+		return
+	}
 	list, err := s.opts.Store.MergedAttacks(r.Context(), q)
 	if s.apiErr(w, err) {
 		return
@@ -75,7 +80,9 @@ type attackView struct {
 	Attacks []store.MergedAttack
 }
 
-// pageAttacks shows the amplification attacks against one address.
+// pageAttacks shows the amplification attacks against the visitor's own
+// address (linked from the infection check); nobody can list another
+// address's attacks here.
 func (s *Server) pageAttacks(w http.ResponseWriter, r *http.Request) {
 	ip, err := netip.ParseAddr(r.PathValue("ip"))
 	if err != nil {
@@ -83,6 +90,10 @@ func (s *Server) pageAttacks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip = ip.Unmap()
+	if ip != s.ClientIP(r) {
+		http.Error(w, "only the attacks against your own address are shown here", http.StatusForbidden)
+		return
+	}
 	list, err := s.opts.Store.MergedAttacks(r.Context(), store.AttackQuery{Victim: netip.PrefixFrom(ip, ip.BitLen()), Limit: 200})
 	if s.pageErr(w, err) {
 		return

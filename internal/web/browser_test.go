@@ -142,7 +142,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("no script runs from attacker data", func(t *testing.T) {
-		pages := []string{"/", "/?lang=ja", "/live", "/search?q=" + infectedIP, "/sample/" + xssSHA, "/feeds/", "/admin/login", "/attacks/" + infectedIP,
+		pages := []string{"/", "/?lang=ja", "/live", "/search?q=" + infectedIP, "/sample/" + xssSHA, "/feeds/", "/admin/login", "/attacks/127.0.0.1",
 			"/url?u=" + url.QueryEscape("http://127.0.0.5/"+xssPayloads[1]), "/url?u=" + url.QueryEscape(xssPayloads[2])}
 		for _, id := range []string{"a", "b", "c", "d", "e"} {
 			pages = append(pages, "/session/sess-"+id)

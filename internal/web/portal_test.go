@@ -326,9 +326,21 @@ func TestAPIEndpoints(t *testing.T) {
 	if !strings.Contains(body, "127.0.0.5") {
 		t.Fatalf("urls: %s", body)
 	}
-	_, body = get(t, f.ts.URL, "/api/v1/attacks?victim="+infectedIP, nil)
+	if resp, _ := get(t, f.ts.URL, "/api/v1/attacks?victim="+infectedIP, nil); resp.StatusCode != 401 {
+		t.Fatalf("attacks without a key: %d", resp.StatusCode)
+	}
+	secret, k, _ := NewAPIKey("csirt", []string{ScopeFeedsRead}, nil, time.Now())
+	f.db.CreateAPIKey(context.Background(), k)
+	_, body = get(t, f.ts.URL, "/api/v1/attacks?victim="+infectedIP, map[string]string{"X-API-Key": secret})
 	if !strings.Contains(body, `"protocol":"ntp"`) {
 		t.Fatalf("attacks: %s", body)
+	}
+	// The attack page shows only the visitor's own address.
+	if resp, body := get(t, f.trust.URL, "/attacks/"+infectedIP, map[string]string{"X-Forwarded-For": infectedIP}); resp.StatusCode != 200 || !strings.Contains(body, "ntp") {
+		t.Fatalf("own attacks page: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, f.ts.URL, "/attacks/"+infectedIP, map[string]string{"X-Forwarded-For": infectedIP}); resp.StatusCode != 403 {
+		t.Fatalf("someone else's attacks page: %d", resp.StatusCode)
 	}
 	_, body = get(t, f.ts.URL, "/api/v1/dashboard", nil)
 	var dash store.Dashboard
@@ -346,7 +358,7 @@ func TestAPIEndpoints(t *testing.T) {
 func TestPagesEscapeAttackerData(t *testing.T) {
 	f := newFixture(t)
 	for _, path := range []string{"/", "/?lang=ja", "/session/sess-a", "/session/sess-b", "/sample/" + xssSHA, "/search?q=" + infectedIP,
-		"/url?u=" + url.QueryEscape("http://127.0.0.5/"+xssPayloads[1]), "/feeds/", "/live", "/admin/login", "/attacks/" + infectedIP} {
+		"/url?u=" + url.QueryEscape("http://127.0.0.5/"+xssPayloads[1]), "/feeds/", "/live", "/admin/login", "/attacks/127.0.0.1"} {
 		resp, body := get(t, f.ts.URL, path, nil)
 		if resp.StatusCode != 200 {
 			t.Errorf("%s: %d", path, resp.StatusCode)
