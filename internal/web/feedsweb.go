@@ -33,6 +33,18 @@ var FeedNames = []string{"urlhaus.csv", "urlhaus.json", "feodo.csv", "feodo.json
 // STIX) per kind; page further with since=.
 const maxFeedItems = 5000
 
+// combinedWindow is how far back a combined feed reaches without since=:
+// feed readers (MISP) cannot pass parameters, and the newest indicators
+// matter most.
+const combinedWindow = 30 * 24 * time.Hour
+
+func combinedSince(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now().Add(-combinedWindow)
+	}
+	return t
+}
+
 // Indicators is what the combined feeds are built from.
 type Indicators struct {
 	URLs     []store.URL
@@ -173,7 +185,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "bad cursor: combined feeds page by since only")
 			return
 		}
-		ind, lerr := CollectIndicators(ctx, s.opts.Store, q.Since, maxFeedItems)
+		ind, lerr := CollectIndicators(ctx, s.opts.Store, combinedSince(q.Since), maxFeedItems)
 		if s.apiErr(w, lerr) {
 			return
 		}
@@ -244,7 +256,7 @@ func (s *Server) feedMISP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ind, err := CollectIndicators(r.Context(), s.opts.Store, q.Since, maxFeedItems)
+	ind, err := CollectIndicators(r.Context(), s.opts.Store, combinedSince(q.Since), maxFeedItems)
 	if s.apiErr(w, err) {
 		return
 	}
