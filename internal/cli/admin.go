@@ -28,7 +28,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfgPath := fs.String("config", "", "YAML config file (store section)")
 	dbPath := fs.String("db", "", "SQLite database (overrides the config)")
 	pwFile := fs.String("password-file", "", "read the password from this file (default: first line of stdin)")
-	name := fs.String("name", "", "key name (who it is for)")
+	name := fs.String("name", "", "key name, who it is for (default: cli and the time)")
 	scopes := fs.String("scopes", "", "comma-separated scopes")
 	prefixes := fs.String("prefixes", "", "comma-separated prefixes a check:any key may query")
 	// Flags may come before or after the positional NAME/ID.
@@ -85,6 +85,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return fmt.Errorf("%w: --prefixes: %v", ErrUsage, err)
 			}
 			ps = append(ps, pp)
+		}
+		if *name == "" {
+			*name = "cli " + time.Now().UTC().Format(time.RFC3339)
 		}
 		secret, k, err := web.NewAPIKey(*name, strings.FieldsFunc(*scopes, func(r rune) bool { return r == ',' || r == ' ' }), ps, time.Now())
 		if err != nil {

@@ -81,6 +81,9 @@ func TestPortalCommands(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "ks_") {
 		t.Fatalf("apikey create: %d %s %s", code, out, errs)
 	}
+	if out, _, code := run("admin", "apikey", "create", "--db", db, "--scopes", "feeds:read"); code != 0 || !strings.HasPrefix(out, "ks_") {
+		t.Fatal("apikey create without --name")
+	}
 	if _, _, code := run("admin", "apikey", "create", "--db", db, "--name", "x", "--scopes", "check:any"); code != 2 {
 		t.Fatal("check:any without prefixes accepted")
 	}
