@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -63,7 +62,12 @@ func buildSample(t testing.TB, arch, mode string, extra ...string) []byte {
 		}
 		builtDir = d
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	// go test puts its own GOROOT/bin first on PATH, so this is the
+	// toolchain running the test.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("build sample %s: %v", key, err)
+	}
 	out := filepath.Join(builtDir, fmt.Sprintf("bot-%d", len(built)))
 	ld := "-s -w -X main.mode=" + mode
 	for _, e := range extra {

@@ -127,9 +127,6 @@ type mountEntry struct {
 var volatileTypes = map[string]bool{"tmpfs": true, "ramfs": true, "devtmpfs": true, "proc": true, "sysfs": true,
 	"devpts": true, "debugfs": true, "cgroup": true, "cgroup2": true, "securityfs": true, "usbfs": true, "rootfs": false}
 
-var flashTypes = map[string]bool{"jffs2": true, "ubifs": true, "yaffs": true, "yaffs2": true, "ext2": true,
-	"ext3": true, "ext4": true, "vfat": true, "overlay": true, "overlayfs": true, "squashfs": true, "cramfs": true, "f2fs": true, "mini_fo": true}
-
 func parseMounts(text string) []mountEntry {
 	var out []mountEntry
 	sc := bufio.NewScanner(strings.NewReader(text))

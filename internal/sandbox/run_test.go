@@ -7,14 +7,6 @@ import (
 	"time"
 )
 
-func c2Names(r *Report) []string {
-	var out []string
-	for _, c := range r.C2 {
-		out = append(out, c.Name)
-	}
-	return out
-}
-
 func hasCVE(r *Report, cve string) bool {
 	for _, e := range r.Exploits {
 		for _, m := range e.Matches {
