@@ -181,21 +181,50 @@ type Host struct {
 	Template   string     `json:"template,omitempty"`
 	FirstSeen  time.Time  `json:"first_seen"`
 	LastSeen   time.Time  `json:"last_seen"`
+	Cursor     string     `json:"-"` // pass as HostQuery.After for the next page
 }
 
-// HostQuery filters hosts; zero values do not filter.
+// HostQuery filters hosts; zero values do not filter. Hosts come critical
+// first, then newest last-seen first.
 type HostQuery struct {
 	IP      netip.Addr
 	Prefix  netip.Prefix
 	Class   string
 	Finding string
+	Product string
 	Since   time.Time
+	After   string
 	Limit   int
+}
+
+// HostSummary counts the hosts seen since a time, for callers who may see
+// aggregates only.
+type HostSummary struct {
+	Total     int64   `json:"total"`
+	ByClass   []Count `json:"by_class"`
+	ByFinding []Count `json:"by_finding"`
+	ByProduct []Count `json:"by_product"`
+}
+
+// HostTemplate is one web-UI cluster: hosts whose pages share a template,
+// the product most of them were classified as, and the site labels
+// extracted from their pages (facility names: not for anonymous callers).
+type HostTemplate struct {
+	Template string   `json:"template"`
+	Product  string   `json:"product,omitempty"`
+	Members  int64    `json:"members"`
+	Labels   []string `json:"labels,omitempty"`
 }
 
 // HostStore reads the scanner's hosts table.
 type HostStore interface {
 	Hosts(ctx context.Context, q HostQuery) ([]Host, error)
+	// HostSummary counts hosts last seen at or after since, the top n keys
+	// per dimension.
+	HostSummary(ctx context.Context, since time.Time, n int) (*HostSummary, error)
+	// HostTemplates lists the n largest template clusters, with up to
+	// labels distinct labels each.
+	HostTemplates(ctx context.Context, since time.Time, n, labels int) ([]HostTemplate, error)
 }
 
 // MergedAttack is an amplification attack against one victim over one

@@ -54,6 +54,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, explain(err))
 	}
+	if err := db.fillHostKeys(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, explain(err))
+	}
 	return db, nil
 }
 

@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
+)
+
+// TestHostQueriesUseIndexes keeps the portal's host listing an index walk
+// at any size: the pages in listing order, one class, one product, a
+// prefix and the next page after a cursor.
+func TestHostQueriesUseIndexes(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cur := hostCursor{1, 5, "127.0.0.1", 80, "tcp"}.encode()
+	for _, tc := range []struct {
+		name   string
+		q      store.HostQuery
+		index  string
+		sorted bool // whether a sort of the matching rows is acceptable
+	}{
+		{"listing", store.HostQuery{Limit: 100}, "hosts_rank", false},
+		{"next page", store.HostQuery{After: cur, Limit: 100}, "hosts_rank", false},
+		{"class", store.HostQuery{Class: "critical", After: cur, Limit: 100}, "hosts_class", false},
+		{"product", store.HostQuery{Product: "WL-100", Limit: 100}, "hosts_product", true},
+		{"prefix", store.HostQuery{Prefix: netip.MustParsePrefix("127.10.0.0/16"), Limit: 100}, "hosts_ip_key", true},
+		{"ip", store.HostQuery{IP: netip.MustParseAddr("127.10.0.1"), Limit: 100}, "PRIMARY KEY", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, args, err := hostsSQL(tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := queryPlan(t, db, q, args...)
+			if !strings.Contains(p, tc.index) || strings.Contains(p, "SCAN hosts") && !strings.Contains(p, "USING INDEX") ||
+				!tc.sorted && strings.Contains(p, "TEMP B-TREE") {
+				t.Errorf("plan: %s (want %s)", p, tc.index)
+			}
+		})
+	}
+}
+
+func queryPlan(t *testing.T, db *DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.r.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
+}
+
+// TestHostKeysFilledOnOpen covers hosts stored before ip_key existed:
+// reopening the database makes them findable by prefix.
+func TestHostKeysFilledOnOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := event.New("scan", "scan.result")
+	e.Time, e.DstIP, e.DstPort = time.Now(), netip.MustParseAddr("127.33.0.1"), 80
+	if _, err := db.InsertEvents(ctx, []*event.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `UPDATE hosts SET ip_key = x''`); err != nil {
+		t.Fatal(err)
+	}
+	in := store.HostQuery{Prefix: netip.MustParsePrefix("127.33.0.0/16")}
+	if hs, _ := db.Hosts(ctx, in); len(hs) != 0 {
+		t.Fatalf("found without a key: %+v", hs)
+	}
+	db.Close()
+	if db, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if hs, err := db.Hosts(ctx, in); err != nil || len(hs) != 1 {
+		t.Fatalf("after reopen: %+v %v", hs, err)
+	}
+}

@@ -1,0 +1,282 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kansoku/kansoku/internal/store"
+)
+
+// ipKey is the address as a family byte and its bytes (4 or 16), so that
+// a prefix is one contiguous range of keys and IPv6 prefixes never cover
+// IPv4 addresses (or the other way round).
+func ipKey(a netip.Addr) []byte {
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		b := a.As4()
+		return append([]byte{4}, b[:]...)
+	}
+	b := a.As16()
+	return append([]byte{6}, b[:]...)
+}
+
+// prefixRange is the first and last key inside p; an IPv4-mapped IPv6
+// prefix is taken as the IPv4 prefix it names.
+func prefixRange(p netip.Prefix) (lo, hi []byte) {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	p = p.Masked()
+	lo = ipKey(p.Addr())
+	hi = append([]byte(nil), lo...)
+	for i := p.Bits(); i < 8*(len(hi)-1); i++ {
+		hi[1+i/8] |= 0x80 >> (i % 8)
+	}
+	return lo, hi
+}
+
+// fillHostKeys sets ip_key on rows stored before the column existed; after
+// the first run it finds nothing, through the index.
+func (db *DB) fillHostKeys(ctx context.Context) error {
+	rows, err := db.w.QueryContext(ctx, `SELECT DISTINCT ip FROM hosts WHERE ip_key = x''`)
+	if err != nil {
+		return fmt.Errorf("hosts: find rows without a key: %w", err)
+	}
+	var ips []string
+	for rows.Next() {
+		var ip string
+		if err := rows.Scan(&ip); err != nil {
+			rows.Close()
+			return fmt.Errorf("hosts: find rows without a key: %w", err)
+		}
+		ips = append(ips, ip)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("hosts: find rows without a key: %w", err)
+	}
+	for _, ip := range ips {
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			continue // never written by the deriver; left out of prefix searches
+		}
+		if _, err := db.w.ExecContext(ctx, `UPDATE hosts SET ip_key = ? WHERE ip = ?`, ipKey(a), ip); err != nil {
+			return fmt.Errorf("hosts: fill key of %s: %w", ip, err)
+		}
+	}
+	return nil
+}
+
+// hostCursor is the position of a host in the listing order.
+type hostCursor struct {
+	crit      int
+	last      int64
+	ip        string
+	port      int64
+	transport string
+}
+
+func (c hostCursor) encode() string {
+	s := fmt.Sprintf("%d %d %s %d %s", c.crit, c.last, c.ip, c.port, c.transport)
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+func decodeHostCursor(s string) (hostCursor, error) {
+	var c hostCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, store.ErrBadCursor
+	}
+	f := strings.Split(string(b), " ")
+	if len(f) != 5 {
+		return c, store.ErrBadCursor
+	}
+	var e1, e2, e3, e4 error
+	c.crit, e1 = strconv.Atoi(f[0])
+	c.last, e2 = strconv.ParseInt(f[1], 10, 64)
+	_, e3 = netip.ParseAddr(f[2])
+	c.port, e4 = strconv.ParseInt(f[3], 10, 64)
+	c.ip, c.transport = f[2], f[4]
+	if e1 != nil || e2 != nil || e3 != nil || e4 != nil || (c.crit != 0 && c.crit != 1) {
+		return c, store.ErrBadCursor
+	}
+	return c, nil
+}
+
+// hostsSQL is the query for q: critical first, then newest first, paged
+// with a cursor on that order (hosts_rank, or hosts_class when one class is
+// asked for, so pages are index walks).
+func hostsSQL(q store.HostQuery) (string, []any, error) {
+	var where []string
+	var args []any
+	if q.IP.IsValid() {
+		where, args = append(where, "ip = ?"), append(args, q.IP.Unmap().String())
+	}
+	if q.Prefix.IsValid() {
+		lo, hi := prefixRange(q.Prefix)
+		where, args = append(where, "ip_key BETWEEN ? AND ?"), append(args, lo, hi)
+	}
+	if q.Class != "" {
+		where, args = append(where, "class = ?"), append(args, q.Class)
+	}
+	if q.Product != "" {
+		where, args = append(where, "product = ?"), append(args, q.Product)
+	}
+	if q.Finding != "" {
+		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(hosts.findings) WHERE value = ?)"), append(args, q.Finding)
+	}
+	if !q.Since.IsZero() {
+		where, args = append(where, "last_seen >= ?"), append(args, q.Since.UnixNano())
+	}
+	// With one class the rank is the same for every row, and leaving it out
+	// lets SQLite walk hosts_class in order.
+	order := "(class = 'critical') DESC, last_seen DESC, ip DESC, port DESC, transport DESC"
+	if q.Class != "" {
+		order = "last_seen DESC, ip DESC, port DESC, transport DESC"
+	}
+	if q.After != "" {
+		c, err := decodeHostCursor(q.After)
+		if err != nil {
+			return "", nil, err
+		}
+		if q.Class != "" {
+			where, args = append(where, "(last_seen, ip, port, transport) < (?, ?, ?, ?)"), append(args, c.last, c.ip, c.port, c.transport)
+		} else {
+			where, args = append(where, "((class = 'critical'), last_seen, ip, port, transport) < (?, ?, ?, ?, ?)"), append(args, c.crit, c.last, c.ip, c.port, c.transport)
+		}
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	query := `SELECT ip, port, transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, last_seen FROM hosts`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY " + order + " LIMIT ?"
+	args = append(args, limit)
+	return query, args, nil
+}
+
+// Hosts implements store.HostStore.
+func (db *DB) Hosts(ctx context.Context, q store.HostQuery) ([]store.Host, error) {
+	query, args, err := hostsSQL(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: hosts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Host
+	for rows.Next() {
+		var h store.Host
+		var ip, findings, labels string
+		var first, last int64
+		if err := rows.Scan(&ip, &h.Port, &h.Transport, &h.Service, &h.Vendor, &h.Product, &h.DeviceType, &h.Class, &findings, &labels, &h.Template, &first, &last); err != nil {
+			return nil, fmt.Errorf("store: hosts: %w", err)
+		}
+		h.IP, _ = netip.ParseAddr(ip)
+		_ = json.Unmarshal([]byte(findings), &h.Findings)
+		_ = json.Unmarshal([]byte(labels), &h.Labels)
+		if h.Findings == nil {
+			h.Findings = []string{}
+		}
+		if h.Labels == nil {
+			h.Labels = []string{}
+		}
+		h.FirstSeen, h.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+		crit := 0
+		if h.Class == "critical" {
+			crit = 1
+		}
+		h.Cursor = hostCursor{crit, last, ip, int64(h.Port), h.Transport}.encode()
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// HostSummary implements store.HostStore; every count is of distinct
+// addresses, so a device with three open services counts once.
+func (db *DB) HostSummary(ctx context.Context, since time.Time, n int) (*store.HostSummary, error) {
+	t := since.UnixNano()
+	if since.IsZero() {
+		t = 0
+	}
+	s := &store.HostSummary{}
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(DISTINCT ip) FROM hosts WHERE last_seen >= ?`, t).Scan(&s.Total); err != nil {
+		return nil, fmt.Errorf("store: host summary: %w", err)
+	}
+	for _, d := range []struct {
+		dst   *[]store.Count
+		query string
+	}{
+		{&s.ByClass, `SELECT class, COUNT(DISTINCT ip) FROM hosts WHERE last_seen >= ? AND class != '' GROUP BY class ORDER BY 2 DESC, 1 LIMIT ?`},
+		{&s.ByFinding, `SELECT j.value, COUNT(DISTINCT ip) FROM hosts, json_each(hosts.findings) j WHERE last_seen >= ? GROUP BY j.value ORDER BY 2 DESC, 1 LIMIT ?`},
+		{&s.ByProduct, `SELECT product, COUNT(DISTINCT ip) FROM hosts WHERE last_seen >= ? AND product != '' GROUP BY product ORDER BY 2 DESC, 1 LIMIT ?`},
+	} {
+		cs, err := db.counts(ctx, d.query, t, n)
+		if err != nil {
+			return nil, fmt.Errorf("store: host summary: %w", err)
+		}
+		*d.dst = cs
+	}
+	return s, nil
+}
+
+func (db *DB) counts(ctx context.Context, query string, args ...any) ([]store.Count, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.Count{}
+	for rows.Next() {
+		var c store.Count
+		if err := rows.Scan(&c.Key, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// HostTemplates implements store.HostStore.
+func (db *DB) HostTemplates(ctx context.Context, since time.Time, n, labels int) ([]store.HostTemplate, error) {
+	t := since.UnixNano()
+	if since.IsZero() {
+		t = 0
+	}
+	cs, err := db.counts(ctx, `SELECT template, COUNT(DISTINCT ip) FROM hosts WHERE template != '' AND last_seen >= ? GROUP BY template ORDER BY 2 DESC, 1 LIMIT ?`, t, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: host templates: %w", err)
+	}
+	out := make([]store.HostTemplate, 0, len(cs))
+	for _, c := range cs {
+		ht := store.HostTemplate{Template: c.Key, Members: c.N, Labels: []string{}}
+		err := db.r.QueryRowContext(ctx, `SELECT product FROM hosts WHERE template = ? AND last_seen >= ? AND product != ''
+			GROUP BY product ORDER BY COUNT(*) DESC, product LIMIT 1`, c.Key, t).Scan(&ht.Product)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("store: host template %s product: %w", c.Key, err)
+		}
+		ls, err := db.counts(ctx, `SELECT j.value, COUNT(*) FROM hosts, json_each(hosts.labels) j WHERE template = ? AND last_seen >= ?
+			GROUP BY j.value ORDER BY 2 DESC, 1 LIMIT ?`, c.Key, t, labels)
+		if err != nil {
+			return nil, fmt.Errorf("store: host template %s labels: %w", c.Key, err)
+		}
+		for _, l := range ls {
+			ht.Labels = append(ht.Labels, l.Key)
+		}
+		out = append(out, ht)
+	}
+	return out, nil
+}
