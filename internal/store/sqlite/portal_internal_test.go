@@ -25,21 +25,7 @@ func TestCheckQueriesUseIndexes(t *testing.T) {
 		{addressScansSQL, []any{"127.0.0.1", 0, 10}, "events_scan_dst"},
 		{`SELECT key, SUM(n) FROM portal_counts WHERE dim = ? AND day >= ? GROUP BY key ORDER BY 2 DESC, 1 LIMIT ?`, []any{"cred", "2026-01-01", 10}, "PRIMARY KEY"},
 	} {
-		rows, err := db.r.Query("EXPLAIN QUERY PLAN "+tc.q, tc.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		p := strings.Join(plan, "; ")
+		p := queryPlan(t, db, tc.q, tc.args...)
 		if !strings.Contains(p, tc.index) || strings.Contains(p, "SCAN events") {
 			t.Errorf("plan for %.60s…: %s (want %s)", tc.q, p, tc.index)
 		}
