@@ -33,12 +33,13 @@ var probes = []string{
 	"/bin/busybox free",
 }
 
-// dropperLines are 478 lines of 128 bytes each (61,184 bytes), built once.
-var dropperLines = func() []string {
+// dropperLines are 478 lines of 128 bytes each (61,184 bytes), built once,
+// each with its CR LF, ready to send as the loader does.
+var dropperLines = func() [][]byte {
 	data := make([]byte, 478*128)
 	rand.Read(data)
 	copy(data, "\x7fELF\x01\x01\x01")
-	var out []string
+	var out [][]byte
 	for i := 0; i < len(data); i += 128 {
 		var b strings.Builder
 		for _, c := range data[i : i+128] {
@@ -48,7 +49,7 @@ var dropperLines = func() []string {
 		if i == 0 {
 			op = ">"
 		}
-		out = append(out, fmt.Sprintf("/bin/busybox echo -ne '%s' %s dvrHelper; /bin/busybox ECCHI", b.String(), op))
+		out = append(out, fmt.Appendf(nil, "/bin/busybox echo -ne '%s' %s dvrHelper; /bin/busybox ECCHI\r\n", b.String(), op))
 	}
 	return out
 }()
@@ -64,7 +65,6 @@ type bot struct {
 // until reads until s has arrived; it keeps only what could be the start
 // of s between reads, so a long output costs no memory.
 func (b *bot) until(s string) error {
-	b.c.SetReadDeadline(time.Now().Add(60 * time.Second))
 	if b.buf == nil {
 		b.buf = make([]byte, 16<<10)
 	}
@@ -94,8 +94,12 @@ func (b *bot) until(s string) error {
 }
 
 func (b *bot) trip(send, want string) error {
+	return b.tripBytes([]byte(send), want)
+}
+
+func (b *bot) tripBytes(send []byte, want string) error {
 	b.trips++
-	if _, err := io.WriteString(b.c, send); err != nil {
+	if _, err := b.c.Write(send); err != nil {
 		return err
 	}
 	return b.until(want)
@@ -122,6 +126,9 @@ func session(addr string, full bool) (int, error) {
 		return 0, err
 	}
 	defer c.Close()
+	// One deadline for the whole session (a stuck sensor fails the
+	// session) rather than one per round trip.
+	c.SetReadDeadline(time.Now().Add(10 * time.Minute))
 	b := &bot{c: c, r: bufio.NewReaderSize(c, 8192)}
 	if err := b.login(); err != nil {
 		return b.trips, err
@@ -138,7 +145,7 @@ func session(addr string, full bool) (int, error) {
 		return b.trips, nil
 	}
 	for _, l := range dropperLines {
-		if err := b.trip(l+"\r\n", marker); err != nil {
+		if err := b.tripBytes(l, marker); err != nil {
 			return b.trips, err
 		}
 	}

@@ -104,11 +104,7 @@ func (r *Recorder) add(code byte, p []byte) {
 		return
 	}
 	if len(r.chunks) == 0 || cap(r.chunks[len(r.chunks)-1])-len(r.chunks[len(r.chunks)-1]) < need {
-		size := 512
-		if n := len(r.chunks); n > 0 {
-			size = min(2*cap(r.chunks[n-1]), 64<<10)
-		}
-		r.chunks = append(r.chunks, make([]byte, 0, max(size, need)))
+		r.chunks = append(r.chunks, r.newChunk(need))
 	}
 	last := &r.chunks[len(r.chunks)-1]
 	b := *last
@@ -122,6 +118,39 @@ func (r *Recorder) add(code byte, p []byte) {
 	b = append(b, "]\n"...)
 	r.size += len(b) - start
 	*last = b
+}
+
+// chunkMax is the size chunks grow to. Chunks of that size come from a
+// pool shared by all recordings: a busy session fills many of them, and
+// reusing them keeps the garbage collector out of the hot path; small
+// first chunks keep idle sessions cheap.
+const chunkMax = 64 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkMax); return &b }}
+
+func (r *Recorder) newChunk(need int) []byte {
+	size := 512
+	if n := len(r.chunks); n > 0 {
+		size = min(2*cap(r.chunks[n-1]), chunkMax)
+	}
+	if size == chunkMax && need <= chunkMax {
+		return (*chunkPool.Get().(*[]byte))[:0]
+	}
+	return make([]byte, 0, max(size, need))
+}
+
+// Release gives the recording's memory back for reuse by later
+// recordings; the Recorder must not be used afterwards.
+func (r *Recorder) Release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.chunks {
+		if cap(c) == chunkMax {
+			c = c[:0]
+			chunkPool.Put(&c)
+		}
+	}
+	r.chunks, r.size, r.truncated = nil, 0, true
 }
 
 // Len is the size of the recorded events in bytes (0: nothing recorded).
@@ -146,10 +175,17 @@ func (r *Recorder) Duration() time.Duration {
 }
 
 // Bytes returns the complete asciicast v2 file: header line, then events.
-func (r *Recorder) Bytes() []byte {
+func (r *Recorder) Bytes() []byte { return r.AppendTo(nil) }
+
+// AppendTo appends the complete asciicast v2 file to b and returns it.
+func (r *Recorder) AppendTo(b []byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h := make([]byte, 0, 160+r.size)
+	h := b
+	if cap(h)-len(h) < 160+r.size {
+		h = make([]byte, len(b), len(b)+160+r.size)
+		copy(h, b)
+	}
 	h = append(h, `{"version": 2, "width": `...)
 	h = strconv.AppendInt(h, int64(r.width), 10)
 	h = append(h, `, "height": `...)

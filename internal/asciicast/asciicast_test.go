@@ -107,3 +107,30 @@ func TestLargeRecordingIsWhole(t *testing.T) {
 		t.Fatalf("%d lines, want 501", n)
 	}
 }
+
+// A released recording's memory is reused by later recordings; what they
+// record must be exactly their own.
+func TestReleaseReuse(t *testing.T) {
+	clock := WithClock(func() time.Time { return time.Unix(2, 0) })
+	record := func(fill byte) *Recorder {
+		r := New(time.Unix(0, 0), clock)
+		line := bytes.Repeat([]byte{fill}, 3000)
+		for range 200 { // 600 KB: several pooled chunks
+			r.Output(line)
+			r.Input(line[:10])
+		}
+		return r
+	}
+	want := record('b').Bytes()
+	a := record('a')
+	_ = a.Bytes()
+	a.Release()
+	a.Output([]byte("after release")) // ignored, must not touch reused memory
+	b := record('b')
+	if got := b.AppendTo(make([]byte, 0, 16)); !bytes.Equal(got, want) {
+		t.Fatalf("recording after reuse differs (%d vs %d bytes)", len(got), len(want))
+	}
+	if bytes.Contains(b.Bytes(), []byte("aaa")) {
+		t.Fatal("a released recording's bytes leaked into a later one")
+	}
+}

@@ -46,10 +46,12 @@ type Closer interface{ Close() error }
 type Emitter interface {
 	Emit(ctx context.Context, e *event.Event) error
 	// PutSample stores a captured file content-addressed (once however often
-	// it is captured) and returns its hashes.
+	// it is captured) and returns its hashes; data is not kept after the
+	// call returns.
 	PutSample(ctx context.Context, data []byte) (SampleInfo, error)
 	// PutRecording stores a session's terminal recording (asciicast v2) under
-	// the session id; the portal replays it.
+	// the session id; the portal replays it. data is not kept after the call
+	// returns (the sensor reuses the buffer).
 	PutRecording(ctx context.Context, session string, data []byte) error
 }
 

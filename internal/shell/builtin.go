@@ -92,16 +92,21 @@ func cmdEcho(s *Shell, c *call) int {
 		}
 		args = args[1:]
 	}
-	var b []byte
+	// Droppers run echo hundreds of times a session: build the output in
+	// the shell's scratch buffer (writers do not keep what they are given).
+	b := s.scratch[:0]
+	defer func() {
+		if cap(b) <= 64<<10 {
+			s.scratch = b[:0]
+		}
+	}()
 	stop := false
 	for i, a := range args {
 		if i > 0 {
 			b = append(b, ' ')
 		}
 		if esc {
-			var d []byte
-			d, stop = decodeEscapes(a, true)
-			b = append(b, d...)
+			b, stop = appendEscapes(b, a, true)
 			if stop {
 				break
 			}
@@ -124,11 +129,24 @@ func cmdEcho(s *Shell, c *call) int {
 // to three digits; with echo a leading 0 allows \0NNN), \xHH. \c stops
 // all output (stop = true). Unknown escapes are kept as is.
 func decodeEscapes(s string, echo bool) (out []byte, stop bool) {
-	out = make([]byte, 0, len(s))
+	return appendEscapes(make([]byte, 0, len(s)), s, echo)
+}
+
+// appendEscapes is decodeEscapes appending to out.
+func appendEscapes(out []byte, s string, echo bool) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '\\' || i+1 >= len(s) {
-			out = append(out, c)
+			j := strings.IndexByte(s[i:], '\\')
+			if j < 0 {
+				return append(out, s[i:]...), false
+			}
+			if j == 0 { // a trailing backslash
+				out = append(out, c)
+				continue
+			}
+			out = append(out, s[i:i+j]...)
+			i += j - 1
 			continue
 		}
 		i++
@@ -184,17 +202,24 @@ func decodeEscapes(s string, echo bool) (out []byte, stop bool) {
 	return out, false
 }
 
-func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+func isHex(c byte) bool { return hexDigit[c] >= 0 }
 
-func hexVal(c byte) int {
-	switch {
-	case c >= 'a':
-		return int(c-'a') + 10
-	case c >= 'A':
-		return int(c-'A') + 10
+func hexVal(c byte) int { return int(hexDigit[c]) }
+
+// hexDigit maps a byte to its hex value, or -1; a table because dropper
+// lines are hundreds of \xHH escapes each.
+var hexDigit = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
 	}
-	return int(c - '0')
-}
+	for i := 0; i < 10; i++ {
+		t['0'+i] = int8(i)
+	}
+	for i := 0; i < 6; i++ {
+		t['a'+i], t['A'+i] = int8(10+i), int8(10+i)
+	}
+	return t
+}()
 
 func cmdExport(s *Shell, c *call) int {
 	args := c.args[1:]

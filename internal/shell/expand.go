@@ -7,36 +7,67 @@ import (
 	"strings"
 )
 
-// fieldB accumulates one field during expansion.
+// fieldB accumulates one field during expansion. It keeps the pieces and
+// joins them only at the end, so the common one-piece word costs no copy,
+// and it builds the glob pattern only when an unquoted glob character
+// makes one necessary.
 type fieldB struct {
-	text strings.Builder
-	pat  strings.Builder // text with quoted glob characters escaped
-	glob bool            // holds an unquoted glob character
-	any  bool            // holds quoted (possibly empty) content
+	segs []seg
+	n    int  // bytes held
+	glob bool // holds an unquoted glob character
+	any  bool // holds quoted (possibly empty) content
+}
+
+type seg struct {
+	s      string
+	quoted bool
 }
 
 func (f *fieldB) add(s string, quoted bool) {
-	if f.text.Len()+len(s) > maxVarBytes {
-		s = s[:max(maxVarBytes-f.text.Len(), 0)]
+	if f.n+len(s) > maxVarBytes {
+		s = s[:max(maxVarBytes-f.n, 0)]
 	}
-	f.text.WriteString(s)
+	f.n += len(s)
 	if quoted {
 		f.any = true
-		for i := 0; i < len(s); i++ {
-			if strings.IndexByte(`*?[\`, s[i]) >= 0 {
-				f.pat.WriteByte('\\')
-			}
-			f.pat.WriteByte(s[i])
-		}
-		return
-	}
-	if strings.ContainsAny(s, "*?[") {
+	} else if strings.ContainsAny(s, "*?[") {
 		f.glob = true
 	}
-	f.pat.WriteString(s)
+	f.segs = append(f.segs, seg{s, quoted})
 }
 
-func (f *fieldB) empty() bool { return f.text.Len() == 0 && !f.any }
+func (f *fieldB) empty() bool { return f.n == 0 && !f.any }
+
+// text is the field's value.
+func (f *fieldB) text() string {
+	if len(f.segs) == 1 {
+		return f.segs[0].s
+	}
+	var b strings.Builder
+	b.Grow(f.n)
+	for _, g := range f.segs {
+		b.WriteString(g.s)
+	}
+	return b.String()
+}
+
+// pattern is the field as a glob pattern: quoted glob characters escaped.
+func (f *fieldB) pattern() string {
+	var b strings.Builder
+	for _, g := range f.segs {
+		if !g.quoted {
+			b.WriteString(g.s)
+			continue
+		}
+		for i := 0; i < len(g.s); i++ {
+			if strings.IndexByte(`*?[\`, g.s[i]) >= 0 {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(g.s[i])
+		}
+	}
+	return b.String()
+}
 
 const ifsWhite = " \t\n"
 
@@ -102,12 +133,12 @@ func (s *Shell) expandWords(ctx context.Context, fr *frame, ws []*word, io stdio
 				continue
 			}
 			if f.glob {
-				if m := s.glob(f.pat.String()); len(m) > 0 {
+				if m := s.glob(f.pattern()); len(m) > 0 {
 					out = append(out, m...)
 					continue
 				}
 			}
-			out = append(out, f.text.String())
+			out = append(out, f.text())
 		}
 	}
 	return out, true

@@ -5,20 +5,42 @@ import "strings"
 // readWord reads one word at pos (which is not a metacharacter).
 func (p *parser) readWord() *word {
 	w := &word{}
+	// A literal that is one piece of the source (the usual case) is kept
+	// as that substring; only literals built from several pieces are
+	// copied into lit.
 	var lit strings.Builder
+	one, pieces := "", 0
 	litQuoted := false
 	flush := func() {
-		if lit.Len() > 0 {
-			w.parts = append(w.parts, part{kind: pLit, text: lit.String(), quoted: litQuoted})
-			lit.Reset()
+		if pieces == 0 {
+			return
 		}
+		text := one
+		if pieces > 1 {
+			text = lit.String()
+			lit = strings.Builder{}
+		}
+		if text != "" {
+			w.parts = append(w.parts, part{kind: pLit, text: text, quoted: litQuoted})
+		}
+		pieces = 0
 	}
 	addLit := func(s string, quoted bool) {
-		if lit.Len() > 0 && litQuoted != quoted {
+		if pieces > 0 && litQuoted != quoted {
 			flush()
 		}
 		litQuoted = quoted
-		lit.WriteString(s)
+		switch pieces {
+		case 0:
+			one = s
+		case 1:
+			lit.Grow(len(one) + len(s))
+			lit.WriteString(one)
+			lit.WriteString(s)
+		default:
+			lit.WriteString(s)
+		}
+		pieces++
 	}
 	addPart := func(pt part) {
 		flush()
@@ -70,7 +92,7 @@ func (p *parser) readWord() *word {
 			addPart(p.readBacktick(false))
 		default:
 			s := p.pos
-			for p.pos < len(p.src) && !isMeta(p.src[p.pos]) && !strings.ContainsRune("\\'\"$`", rune(p.src[p.pos])) {
+			for p.pos < len(p.src) && !wordStop[p.src[p.pos]] {
 				p.pos++
 			}
 			addLit(p.src[s:p.pos], false)
@@ -304,3 +326,12 @@ func matchParen(s string, i, n int) int {
 
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isAlnum(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' }
+
+// wordStop are the bytes that end a run of plain word characters: the
+// metacharacters and the quoting and expansion characters.
+var wordStop = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isMeta(byte(c)) || strings.IndexByte("\\'\"$`", byte(c)) >= 0
+	}
+	return t
+}()

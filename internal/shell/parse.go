@@ -167,6 +167,9 @@ func (p *parser) lineAt(pos int) int {
 	return p.lline + 1
 }
 
+// maxReserved is the length of the longest reserved word.
+const maxReserved = 5
+
 var reserved = map[string]bool{
 	"if": true, "then": true, "elif": true, "else": true, "fi": true,
 	"while": true, "until": true, "for": true, "do": true, "done": true,
@@ -278,7 +281,7 @@ func (p *parser) peekReserved() string {
 		e++
 	}
 	w := p.src[p.pos:e]
-	if reserved[w] {
+	if len(w) <= maxReserved && reserved[w] {
 		return w
 	}
 	return ""

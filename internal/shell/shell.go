@@ -73,12 +73,13 @@ const maxHistory = 1000
 
 // Shell is one login session's shell. It is not safe for concurrent use.
 type Shell struct {
-	cfg  Config
-	dev  *profile.Device
-	prof *profile.Profile
-	lim  Limits
-	now  func() time.Time
-	rnd  *rand.Rand
+	cfg     Config
+	dev     *profile.Device
+	prof    *profile.Profile
+	lim     Limits
+	now     func() time.Time
+	scratch []byte // echo's output buffer, reused
+	rnd     *rand.Rand
 
 	fs       *vfs
 	cwd      string

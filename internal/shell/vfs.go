@@ -128,7 +128,11 @@ func (v *vfs) mkdirChecked(p string) error {
 }
 
 // resolve returns the absolute path of name with all symbolic links
-// followed (the last one only if follow is set).
+// followed (the last one only if follow is set). Dot-dot is resolved
+// lexically first, as BusyBox's path handling does for the commands bots
+// use. It walks the cleaned path in place: each prefix of it is the path of
+// the component reached so far, so a lookup costs no allocation until a
+// link is crossed.
 func (v *vfs) resolve(cwd, name string, follow bool) (string, error) {
 	if name == "" {
 		return "", errNoEnt
@@ -141,42 +145,62 @@ func (v *vfs) resolve(cwd, name string, follow bool) (string, error) {
 			}
 		}
 		name = path.Join(cwd, name)
+	} else if !isClean(name) {
+		name = path.Clean(name)
 	}
 	hops := 0
-	parts := strings.Split(path.Clean(name), "/")[1:]
-	cur := "/"
-	for i := 0; i < len(parts); i++ {
-		p := parts[i]
-		if p == "" {
-			continue
+	for i := 1; i < len(name); {
+		end := len(name)
+		if j := strings.IndexByte(name[i:], '/'); j >= 0 {
+			end = i + j
 		}
-		next := path.Join(cur, p)
+		last := end == len(name)
+		next := name[:end]
 		n := v.nodes[next]
 		if n == nil {
-			if i == len(parts)-1 {
+			if last {
 				return next, nil
 			}
 			return next, errNoEnt
 		}
-		if n.isLink() && (follow || i < len(parts)-1) {
+		if n.isLink() && (follow || !last) {
 			hops++
 			if hops > 16 {
 				return "", errLoop
 			}
 			t := n.target
 			if !path.IsAbs(t) {
-				t = path.Join(cur, t)
+				t = name[:max(i-1, 1)] + "/" + t
 			}
-			rest := append(strings.Split(path.Clean(t), "/")[1:], parts[i+1:]...)
-			parts, i, cur = rest, -1, "/"
+			name, i = path.Clean(t+name[end:]), 1
 			continue
 		}
-		if !n.isDir() && i < len(parts)-1 {
+		if !n.isDir() && !last {
 			return next, errNotDir
 		}
-		cur = next
+		i = end + 1
 	}
-	return cur, nil
+	return name, nil
+}
+
+// isClean reports whether the absolute path p is already in path.Clean's
+// form, which most names bots type are.
+func isClean(p string) bool {
+	if len(p) > 1 && p[len(p)-1] == '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' {
+			continue
+		}
+		if i+1 < len(p) && p[i+1] == '/' {
+			return false
+		}
+		if i+1 < len(p) && p[i+1] == '.' && (i+2 == len(p) || p[i+2] == '/' || p[i+2] == '.' && (i+3 == len(p) || p[i+3] == '/')) {
+			return false
+		}
+	}
+	return true
 }
 
 // lookup resolves name and returns its node.

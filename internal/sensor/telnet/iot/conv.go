@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -268,15 +269,26 @@ func (c *Conv) Close(ctx context.Context) {
 	if c.rec == nil || c.rec.Len() == 0 {
 		return // nothing was shown (an SSH connection that never got a channel)
 	}
-	cast := c.rec.Bytes()
-	if err := c.s.Env().Emitter.PutRecording(ctx, c.s.ID, cast); err != nil {
+	defer c.rec.Release()
+	buf := castPool.Get().(*[]byte)
+	cast := c.rec.AppendTo((*buf)[:0])
+	err := c.s.Env().Emitter.PutRecording(ctx, c.s.ID, cast)
+	size := len(cast)
+	*buf = cast[:0]
+	castPool.Put(buf)
+	if err != nil {
 		c.s.Logger.Warn("store recording", "err", err)
 		return
 	}
 	e := c.s.Event("session.recording")
-	e.Set("size", len(cast)).Set("duration", c.rec.Duration().Seconds()).Set("truncated", c.rec.Truncated()).Set("format", "asciicast-v2")
+	e.Set("size", size).Set("duration", c.rec.Duration().Seconds()).Set("truncated", c.rec.Truncated()).Set("format", "asciicast-v2")
 	c.s.Emit(ctx, e)
 }
+
+// castPool holds the buffers recordings are assembled in for
+// PutRecording, which does not keep them; a recording is at most
+// asciicast.DefaultMaxBytes, so a buffer never grows past that.
+var castPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // hooks connects the shell to the fetcher and the sample store.
 type hooks struct{ c *Conv }
