@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store"
@@ -18,48 +16,27 @@ type errBadQuery struct{ param, msg string }
 
 func (e errBadQuery) Error() string { return fmt.Sprintf("bad %s: %s", e.param, e.msg) }
 
-var eventParams = map[string]bool{"since": true, "until": true, "sensor": true, "honeypot": true, "kind": true,
-	"src_ip": true, "session": true, "cursor": true, "limit": true, "order": true}
-
 // ParseEventQuery turns /api/v1/events parameters into a store query;
 // every malformed or unknown parameter is an error naming it.
 func ParseEventQuery(v url.Values) (store.EventQuery, error) {
 	var q store.EventQuery
-	for k, vals := range v {
-		if !eventParams[k] {
-			return q, errBadQuery{k, "unknown parameter"}
-		}
-		if len(vals) > 1 {
-			return q, errBadQuery{k, "given more than once"}
-		}
-		if len(vals[0]) > 512 {
-			return q, errBadQuery{k, "too long"}
-		}
+	p, err := parseListParams(v, "until", "sensor", "honeypot", "kind", "src_ip", "session", "order")
+	if err != nil {
+		return q, err
 	}
-	var err error
-	if q.Since, err = parseTime(v.Get("since")); err != nil {
-		return q, errBadQuery{"since", err.Error()}
-	}
+	q.Since, q.After, q.Limit = p.Since, p.After, p.Limit
 	if q.Until, err = parseTime(v.Get("until")); err != nil {
 		return q, errBadQuery{"until", err.Error()}
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
 		return q, errBadQuery{"until", "must be after since"}
 	}
-	q.Sensor, q.Honeypot, q.Kind, q.Session, q.After = v.Get("sensor"), v.Get("honeypot"), v.Get("kind"), v.Get("session"), v.Get("cursor")
+	q.Sensor, q.Honeypot, q.Kind, q.Session = v.Get("sensor"), v.Get("honeypot"), v.Get("kind"), v.Get("session")
 	if s := v.Get("src_ip"); s != "" {
 		if q.SrcIP, err = netip.ParseAddr(s); err != nil {
 			return q, errBadQuery{"src_ip", "not an IP address"}
 		}
 		q.SrcIP = q.SrcIP.Unmap()
-	}
-	q.Limit = 100
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return q, errBadQuery{"limit", "must be 1..1000"}
-		}
-		q.Limit = n
 	}
 	switch v.Get("order") {
 	case "", "desc":
@@ -69,24 +46,6 @@ func ParseEventQuery(v url.Values) (store.EventQuery, error) {
 		return q, errBadQuery{"order", "must be asc or desc"}
 	}
 	return q, nil
-}
-
-// parseTime accepts RFC 3339 or Unix seconds.
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 || n > 1<<36 {
-			return time.Time{}, errors.New("out of range")
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, errors.New("want RFC 3339 or Unix seconds")
-	}
-	return t.UTC(), nil
 }
 
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {

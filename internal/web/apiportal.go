@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,36 +16,8 @@ import (
 // ParseListQuery turns since/cursor/limit parameters into a store query;
 // anything else, repeated or malformed, is an error naming it.
 func ParseListQuery(v url.Values, extra ...string) (store.ListQuery, error) {
-	var q store.ListQuery
-	allowed := map[string]bool{"since": true, "cursor": true, "limit": true}
-	for _, e := range extra {
-		allowed[e] = true
-	}
-	for k, vals := range v {
-		if !allowed[k] {
-			return q, errBadQuery{k, "unknown parameter"}
-		}
-		if len(vals) > 1 {
-			return q, errBadQuery{k, "given more than once"}
-		}
-		if len(vals[0]) > 512 {
-			return q, errBadQuery{k, "too long"}
-		}
-	}
-	var err error
-	if q.Since, err = parseTime(v.Get("since")); err != nil {
-		return q, errBadQuery{"since", err.Error()}
-	}
-	q.After = v.Get("cursor")
-	q.Limit = 100
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return q, errBadQuery{"limit", "must be 1..1000"}
-		}
-		q.Limit = n
-	}
-	return q, nil
+	p, err := parseListParams(v, extra...)
+	return store.ListQuery{Since: p.Since, After: p.After, Limit: p.Limit}, err
 }
 
 // nextCursor is the cursor after a full page, "" after the last one.
@@ -55,6 +26,15 @@ func nextCursor(n, limit int, last string) string {
 		return last
 	}
 	return ""
+}
+
+// page is one page of a list for JSON: never null, and the cursor of the
+// next page ("" after the last).
+func page[T any](list []T, limit int, cursor func(T) string) ([]T, string) {
+	if list == nil {
+		return []T{}, ""
+	}
+	return list, nextCursor(len(list), limit, cursor(list[len(list)-1]))
 }
 
 func (s *Server) apiSamples(w http.ResponseWriter, r *http.Request) {
@@ -67,13 +47,7 @@ func (s *Server) apiSamples(w http.ResponseWriter, r *http.Request) {
 	if s.apiErr(w, err) {
 		return
 	}
-	if list == nil {
-		list = []store.Sample{}
-	}
-	next := ""
-	if len(list) > 0 {
-		next = nextCursor(len(list), q.Limit, list[len(list)-1].Cursor)
-	}
+	list, next := page(list, q.Limit, func(x store.Sample) string { return x.Cursor })
 	writeJSON(w, http.StatusOK, map[string]any{"samples": list, "next": next})
 }
 
@@ -140,13 +114,7 @@ func (s *Server) apiURLs(w http.ResponseWriter, r *http.Request) {
 	if s.apiErr(w, err) {
 		return
 	}
-	if list == nil {
-		list = []store.URL{}
-	}
-	next := ""
-	if len(list) > 0 {
-		next = nextCursor(len(list), q.Limit, list[len(list)-1].Cursor)
-	}
+	list, next := page(list, q.Limit, func(x store.URL) string { return x.Cursor })
 	writeJSON(w, http.StatusOK, map[string]any{"urls": list, "next": next})
 }
 
@@ -160,13 +128,7 @@ func (s *Server) apiC2s(w http.ResponseWriter, r *http.Request) {
 	if s.apiErr(w, err) {
 		return
 	}
-	if list == nil {
-		list = []store.C2{}
-	}
-	next := ""
-	if len(list) > 0 {
-		next = nextCursor(len(list), q.Limit, list[len(list)-1].Cursor)
-	}
+	list, next := page(list, q.Limit, func(x store.C2) string { return x.Cursor })
 	writeJSON(w, http.StatusOK, map[string]any{"c2s": list, "next": next})
 }
 

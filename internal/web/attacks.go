@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 
 	"github.com/kansoku/kansoku/internal/store"
 )
@@ -12,19 +11,11 @@ import (
 // ParseAttackQuery turns /api/v1/attacks parameters into a store query.
 func ParseAttackQuery(v url.Values) (store.AttackQuery, error) {
 	var q store.AttackQuery
-	allowed := map[string]bool{"victim": true, "protocol": true, "sensor": true, "since": true, "cursor": true, "limit": true}
-	for k, vals := range v {
-		if !allowed[k] {
-			return q, errBadQuery{k, "unknown parameter"}
-		}
-		if len(vals) > 1 {
-			return q, errBadQuery{k, "given more than once"}
-		}
-		if len(vals[0]) > 512 {
-			return q, errBadQuery{k, "too long"}
-		}
+	p, err := parseListParams(v, "victim", "protocol", "sensor")
+	if err != nil {
+		return q, err
 	}
-	var err error
+	q.Since, q.After, q.Limit = p.Since, p.After, p.Limit
 	if s := v.Get("victim"); s != "" {
 		if q.Victim, err = netip.ParsePrefix(s); err != nil {
 			a, aerr := netip.ParseAddr(s)
@@ -35,18 +26,7 @@ func ParseAttackQuery(v url.Values) (store.AttackQuery, error) {
 		}
 		q.Victim = q.Victim.Masked()
 	}
-	if q.Since, err = parseTime(v.Get("since")); err != nil {
-		return q, errBadQuery{"since", err.Error()}
-	}
-	q.Protocol, q.Sensor, q.After = v.Get("protocol"), v.Get("sensor"), v.Get("cursor")
-	q.Limit = 100
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return q, errBadQuery{"limit", "must be 1..1000"}
-		}
-		q.Limit = n
-	}
+	q.Protocol, q.Sensor = v.Get("protocol"), v.Get("sensor")
 	return q, nil
 }
 
@@ -65,13 +45,7 @@ func (s *Server) apiAttacks(w http.ResponseWriter, r *http.Request) {
 	if s.apiErr(w, err) {
 		return
 	}
-	if list == nil {
-		list = []store.MergedAttack{}
-	}
-	next := ""
-	if len(list) > 0 {
-		next = nextCursor(len(list), q.Limit, list[len(list)-1].Cursor)
-	}
+	list, next := page(list, q.Limit, func(x store.MergedAttack) string { return x.Cursor })
 	writeJSON(w, http.StatusOK, map[string]any{"attacks": list, "next": next})
 }
 
