@@ -90,6 +90,31 @@ func setXFF(t *testing.T, ctx context.Context, ip string) {
 	if ip != "" {
 		h["X-Forwarded-For"] = ip
 	}
+	setHeaders(t, ctx, h)
+}
+
+// noScriptRan opens u and checks that no attacker script ran, that the CSP
+// refuses inline scripts and that no javascript: link is on the page.
+func noScriptRan(t *testing.T, ctx context.Context, u string) {
+	t.Helper()
+	open(t, ctx, u, "body")
+	time.Sleep(150 * time.Millisecond)
+	xss := eval[bool](t, ctx, `window.__xss !== undefined || Array.from(window.frames).some(function(f){try{return f.__xss!==undefined}catch(e){return false}})`)
+	title := eval[string](t, ctx, `document.title`)
+	if xss || strings.Contains(title, "pwned") {
+		t.Errorf("%s: attacker script ran (title %q)", u, title)
+	}
+	if eval[bool](t, ctx, `(function(){var s=document.createElement("script");s.textContent="window.__inline=1";document.body.appendChild(s);return window.__inline===1})()`) {
+		t.Errorf("%s: CSP let an inline script run", u)
+	}
+	if n := eval[int](t, ctx, `Array.from(document.links).filter(function(a){return a.protocol==="javascript:"}).length`); n != 0 {
+		t.Errorf("%s: %d javascript: links", u, n)
+	}
+}
+
+// setHeaders replaces the extra headers the browser sends.
+func setHeaders(t *testing.T, ctx context.Context, h network.Headers) {
+	t.Helper()
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,22 +173,54 @@ func TestBrowser(t *testing.T) {
 			pages = append(pages, "/session/sess-"+id)
 		}
 		for _, p := range pages {
-			open(t, ctx, f.trust.URL+p, "body")
-			time.Sleep(150 * time.Millisecond)
-			xss := eval[bool](t, ctx, `window.__xss !== undefined || Array.from(window.frames).some(function(f){try{return f.__xss!==undefined}catch(e){return false}})`)
-			title := eval[string](t, ctx, `document.title`)
-			if xss || strings.Contains(title, "pwned") {
-				t.Errorf("%s: attacker script ran (title %q)", p, title)
-			}
-			// An inline script added to the page must be refused by the CSP.
-			if eval[bool](t, ctx, `(function(){var s=document.createElement("script");s.textContent="window.__inline=1";document.body.appendChild(s);return window.__inline===1})()`) {
-				t.Errorf("%s: CSP let an inline script run", p)
-			}
-			if n := eval[int](t, ctx, `Array.from(document.links).filter(function(a){return a.protocol==="javascript:"}).length`); n != 0 {
-				t.Errorf("%s: %d javascript: links", p, n)
-			}
+			noScriptRan(t, ctx, f.trust.URL+p)
 		}
 		open(t, ctx, f.trust.URL+"/session/sess-b", "body")
 		shot(t, ctx, "session-xss.png")
+	})
+
+	t.Run("hosts page", func(t *testing.T) {
+		seedHosts(t, f.db)
+		key, k, _ := NewAPIKey("csirt", []string{ScopeFeedsRead}, nil, time.Now())
+		if err := f.db.CreateAPIKey(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+		// Anonymous visitors see counts and the notice, never an address.
+		setHeaders(t, ctx, network.Headers{})
+		open(t, ctx, f.ts.URL+"/hosts?lang=en", "#by-class")
+		if eval[int](t, ctx, `document.querySelectorAll("#hosts tr.host").length`) != 0 || !eval[bool](t, ctx, `!!document.getElementById("aggregate-notice")`) ||
+			strings.Contains(eval[string](t, ctx, `document.body.innerText`), "127.0.2.1") {
+			t.Error("anonymous visitor sees host rows")
+		}
+		shot(t, ctx, "hosts-anonymous-en.png")
+		noScriptRan(t, ctx, f.ts.URL+"/hosts")
+
+		// A key holder sees the rows, critical first, and the labels as text.
+		setHeaders(t, ctx, network.Headers{"X-API-Key": key})
+		open(t, ctx, f.ts.URL+"/hosts?lang=en", "#hosts")
+		rows := eval[int](t, ctx, `document.querySelectorAll("#hosts tr.host").length`)
+		first := eval[string](t, ctx, `document.querySelector("#hosts tr.host td a").textContent`)
+		labels := eval[string](t, ctx, `Array.from(document.querySelectorAll("#hosts .label")).map(function(e){return e.textContent}).join("|")`)
+		if rows != 7 || first != "127.0.2.2" {
+			t.Errorf("rows %d, first %q", rows, first)
+		}
+		for _, want := range []string{"North Reservoir Gate 3", xssPayloads[0], xssPayloads[1], "Gate \ufffd\ufffd 7 \"quoted\" 'single'"} {
+			if !strings.Contains(labels, want) {
+				t.Errorf("label %q not shown as text in %q", want, labels)
+			}
+		}
+		if tl := eval[string](t, ctx, `document.querySelector("#templates .label").textContent`); tl == "" {
+			t.Error("template labels not shown")
+		}
+		shot(t, ctx, "hosts-key-en.png")
+		open(t, ctx, f.ts.URL+"/hosts?lang=ja", "#hosts")
+		if h1 := eval[string](t, ctx, `document.querySelector("h1").textContent`); h1 != "露出・重要ホスト" {
+			t.Errorf("ja title %q", h1)
+		}
+		shot(t, ctx, "hosts-key-ja.png")
+		for _, p := range []string{"/hosts", "/hosts?lang=ja", "/hosts/127.0.3.2", "/hosts/127.0.2.2", "/hosts?class=critical"} {
+			noScriptRan(t, ctx, f.ts.URL+p)
+		}
+		setHeaders(t, ctx, network.Headers{})
 	})
 }
