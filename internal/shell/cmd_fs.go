@@ -217,7 +217,9 @@ func cmdRm(s *Shell, c *call) int {
 func (s *Shell) copyNode(dst *node, src *node) {
 	dst.data = src.content()
 	dst.owned = false
-	src.owned = false
+	if src.owned { // both share the data now; src may be a base node, never written
+		src.owned = false
+	}
 	dst.url = src.url
 	dst.cmds = append([]string(nil), src.cmds...)
 	dst.ncmds = src.ncmds
@@ -465,6 +467,7 @@ func cmdChmod(s *Shell, c *call) int {
 			st = 1
 			continue
 		}
+		n = s.fs.own(p, n)
 		n.mode = m
 		if m&0o111 != 0 && !n.isDir() {
 			s.maybeSample(c.ctx, p, n, "chmod")
@@ -496,9 +499,9 @@ func cmdTouch(s *Shell, c *call) int {
 	}
 	st := 0
 	for _, f := range files {
-		if _, n, err := s.fs.lookup(s.cwd, f, true); err == nil {
+		if p, n, err := s.fs.lookup(s.cwd, f, true); err == nil {
 			if !n.proc && !n.ro {
-				n.mtime = s.now()
+				s.fs.own(p, n).mtime = s.now()
 			}
 			continue
 		}

@@ -96,7 +96,7 @@ var fidelityCases = []struct {
 	}},
 	{"busybox", []string{`help | head -5`, `busybox`, `busybox --list | wc -l`, `busybox true; echo $?`}},
 	{"case-func", []string{
-		"case abc in a*) echo A;; *) echo B;; esac", "case x in y) echo y;; esac; echo $?", "f() { echo in f $#; }; f a b", "g() { return 4; }; g; echo $?",
+		"case abc in a*) echo A;; *) echo B;; esac", "case x in y) echo y;; esac; echo $?", "f() { echo in f $#; }; f a b", "g() { return 4; }; g; echo $?", "_f1 ( ) { echo u; }; _f1",
 	}},
 	{"mirai-probe", []string{`enable`, `system`, `shell`, `sh`, `/bin/busybox ECCHI`, `cd /tmp || cd /var/run || cd /mnt || cd /root || cd /`}},
 }

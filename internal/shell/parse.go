@@ -2,7 +2,6 @@ package shell
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -625,14 +624,33 @@ func (p *parser) readHeredocs() {
 	p.pending = nil
 }
 
-var funcRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)[ \t]*\([ \t]*\)`)
-
-// tryFuncDef parses NAME() COMMAND.
+// tryFuncDef parses NAME() COMMAND. It is tried before every simple
+// command, so it looks at bytes directly rather than through a regexp.
 func (p *parser) tryFuncDef() *funcDef {
-	m := funcRE.FindStringSubmatch(p.src[p.pos:])
-	if m == nil {
+	src := p.src[p.pos:]
+	if len(src) == 0 || !isAlpha(src[0]) && src[0] != '_' {
 		return nil
 	}
+	i := 1
+	for i < len(src) && (isAlnum(src[i]) || src[i] == '_') {
+		i++
+	}
+	name := src[:i]
+	blanks := func() {
+		for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
+			i++
+		}
+	}
+	blanks()
+	if i >= len(src) || src[i] != '(' {
+		return nil
+	}
+	i++
+	blanks()
+	if i >= len(src) || src[i] != ')' {
+		return nil
+	}
+	m := []string{src[:i+1], name}
 	p.pos += len(m[0])
 	p.skipSpace(true)
 	if p.pos >= len(p.src) {

@@ -3,12 +3,17 @@ package shell
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/kansoku/kansoku/internal/profile"
 )
@@ -28,16 +33,74 @@ func init() {
 	}
 }
 
+// newVFS gives a session its filesystem: a copy of its device's base
+// filesystem (shared, copied node by node only when the session changes a
+// node) plus the session's own /proc entries.
 func newVFS(s *Shell) *vfs {
-	p := s.prof
+	boot := s.dev.BootTime(s.now())
+	b := baseFor(s.prof, s.dev, boot)
 	v := &vfs{
-		nodes:    make(map[string]*node, len(p.Files)+len(p.BusyBox.Applets)+64),
+		nodes:    maps.Clone(b.nodes),
 		maxBytes: s.lim.MaxFSBytes,
 		maxFile:  s.lim.MaxFileBytes,
 		maxNodes: 20000,
 		now:      s.now,
+		mounts:   slices.Clone(b.mounts),
 	}
-	boot := s.dev.BootTime(s.now())
+	v.addSessionProc(s, boot)
+	return v
+}
+
+// baseFS is what every session of one device starts from. Its nodes are
+// marked shared and never modified; a session that changes one gets its
+// own copy (vfs.own).
+type baseFS struct {
+	boot   time.Time
+	nodes  map[string]*node
+	mounts []mount
+}
+
+type baseKey struct {
+	prof weak.Pointer[profile.Profile]
+	dev  weak.Pointer[profile.Device]
+}
+
+// bases caches each device's base filesystem, so that a session costs a
+// map copy instead of building hundreds of nodes; an entry goes when its
+// device is collected, and is rebuilt when the device's simulated boot
+// time changes.
+var bases struct {
+	sync.Mutex
+	m map[baseKey]*baseFS
+}
+
+func baseFor(p *profile.Profile, d *profile.Device, boot time.Time) *baseFS {
+	k := baseKey{weak.Make(p), weak.Make(d)}
+	bases.Lock()
+	b := bases.m[k]
+	bases.Unlock()
+	if b != nil && b.boot.Equal(boot) {
+		return b
+	}
+	b = buildBase(p, d, boot)
+	bases.Lock()
+	defer bases.Unlock()
+	if bases.m == nil {
+		bases.m = map[baseKey]*baseFS{}
+	}
+	if _, had := bases.m[k]; !had {
+		runtime.AddCleanup(d, func(k baseKey) {
+			bases.Lock()
+			delete(bases.m, k)
+			bases.Unlock()
+		}, k)
+	}
+	bases.m[k] = b
+	return b
+}
+
+func buildBase(p *profile.Profile, d *profile.Device, boot time.Time) *baseFS {
+	v := &vfs{nodes: make(map[string]*node, len(p.Files)+len(p.BusyBox.Applets)+64)}
 	// Files of the firmware image carry its build date; RAM filesystems
 	// were filled at boot.
 	built := firmwareDate(p.BusyBox.Banner, boot)
@@ -92,7 +155,7 @@ func newVFS(s *Shell) *vfs {
 		v.nodes[name] = &node{mode: fs.ModeSymlink | 0o777, target: rel, mtime: built}
 	}
 	v.addDev(boot)
-	v.addProc(s, boot)
+	v.addProc(p, d, boot)
 	// mount table: longest mount point first; later lines win for the same
 	// point (the real root over rootfs)
 	seen := map[string]int{}
@@ -113,7 +176,10 @@ func newVFS(s *Shell) *vfs {
 		v.mounts = append(v.mounts, mount{f[1], ro})
 	}
 	sort.SliceStable(v.mounts, func(i, j int) bool { return len(v.mounts[i].dir) > len(v.mounts[j].dir) })
-	return v
+	for _, n := range v.nodes {
+		n.shared = true
+	}
+	return &baseFS{boot: boot, nodes: v.nodes, mounts: v.mounts}
 }
 
 func (v *vfs) addDev(boot time.Time) {
@@ -133,8 +199,10 @@ func (v *vfs) addDev(boot time.Time) {
 	v.nodes["/dev/shm"] = &node{mode: fs.ModeDir | fs.ModeSticky | 0o777, mtime: boot}
 }
 
-func (v *vfs) addProc(s *Shell, boot time.Time) {
-	p, d := s.prof, s.dev
+// addProc adds the /proc entries that are the same for every session of
+// the device. Their contents are computed here, not by closures over the
+// profile or device, so the cached base keeps neither alive.
+func (v *vfs) addProc(p *profile.Profile, d *profile.Device, boot time.Time) {
 	ro := func(name string, gen func() []byte) {
 		v.nodes[name] = &node{mode: 0o444, gen: gen, proc: true, mtime: boot}
 	}
@@ -161,29 +229,31 @@ func (v *vfs) addProc(s *Shell, boot time.Time) {
 	static("/proc/sys/kernel/ostype", p.Uname.Sysname+"\n")
 	static("/proc/sys/kernel/osrelease", p.Uname.Release+"\n")
 	pdir("/proc/sys/kernel/random")
-	ro("/proc/uptime", func() []byte {
-		up := d.Uptime(s.now())
-		return []byte(fmt.Sprintf("%.2f %.2f\n", up.Seconds(), up.Seconds()*0.93))
-	})
-	ro("/proc/loadavg", func() []byte {
-		return []byte(fmt.Sprintf("0.%02d 0.%02d 0.%02d 1/%d %d\n", s.rnd.Intn(40), s.rnd.Intn(30)+5, s.rnd.Intn(20)+5, len(d.Processes), s.nextPID))
-	})
-	ro("/proc/meminfo", func() []byte {
-		m := p.Memory
-		return []byte(fmt.Sprintf("MemTotal:       %8d kB\nMemFree:        %8d kB\nBuffers:        %8d kB\nCached:         %8d kB\nSwapCached:            0 kB\nSwapTotal:      %8d kB\nSwapFree:       %8d kB\nShmem:          %8d kB\n",
-			m.TotalKB, m.FreeKB, m.BuffersKB, m.CachedKB, m.SwapKB, m.SwapKB, m.SharedKB))
-	})
-	ro("/proc/net/dev", func() []byte {
-		var b strings.Builder
-		b.WriteString("Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n")
-		for _, n := range d.Interfaces {
-			fmt.Fprintf(&b, "%6s:%8d %7d    0    0    0     0          0         0 %8d %7d    0    0    0     0       0          0\n", n.Name, 0, 0, 0, 0)
-		}
-		return []byte(b.String())
-	})
+	m := p.Memory
+	static("/proc/meminfo", fmt.Sprintf("MemTotal:       %8d kB\nMemFree:        %8d kB\nBuffers:        %8d kB\nCached:         %8d kB\nSwapCached:            0 kB\nSwapTotal:      %8d kB\nSwapFree:       %8d kB\nShmem:          %8d kB\n",
+		m.TotalKB, m.FreeKB, m.BuffersKB, m.CachedKB, m.SwapKB, m.SwapKB, m.SharedKB))
+	var b strings.Builder
+	b.WriteString("Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n")
+	for _, n := range d.Interfaces {
+		fmt.Fprintf(&b, "%6s:%8d %7d    0    0    0     0          0         0 %8d %7d    0    0    0     0       0          0\n", n.Name, 0, 0, 0, 0)
+	}
+	static("/proc/net/dev", b.String())
 	for _, pr := range d.Processes {
 		addProcPID(v, pr.PID, pr.Command, boot)
 	}
+}
+
+// addSessionProc adds the /proc entries of one session: those that read
+// its clock and random source, and its own shell process.
+func (v *vfs) addSessionProc(s *Shell, boot time.Time) {
+	d := s.dev
+	v.nodes["/proc/uptime"] = &node{mode: 0o444, proc: true, mtime: boot, gen: func() []byte {
+		up := d.Uptime(s.now())
+		return []byte(fmt.Sprintf("%.2f %.2f\n", up.Seconds(), up.Seconds()*0.93))
+	}}
+	v.nodes["/proc/loadavg"] = &node{mode: 0o444, proc: true, mtime: boot, gen: func() []byte {
+		return []byte(fmt.Sprintf("0.%02d 0.%02d 0.%02d 1/%d %d\n", s.rnd.Intn(40), s.rnd.Intn(30)+5, s.rnd.Intn(20)+5, len(d.Processes), s.nextPID))
+	}}
 	addProcPID(v, s.pid, "-sh", boot)
 	v.nodes["/proc/self"] = &node{mode: fs.ModeSymlink | 0o777, target: strconv.Itoa(s.pid), proc: true, mtime: boot}
 }

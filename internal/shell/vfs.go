@@ -54,6 +54,7 @@ type node struct {
 	ncmds   int      // how many command lines in total
 	sampled string   // sha256 of the content last reported
 	owned   bool     // data is not shared and may grow in place
+	shared  bool     // part of a device's base filesystem: never modified
 }
 
 func (n *node) isDir() bool  { return n.mode&fs.ModeDir != 0 }
@@ -203,6 +204,18 @@ func isClean(p string) bool {
 	return true
 }
 
+// own returns the node at p for modification: a shared base node is
+// replaced by the session's own copy first.
+func (v *vfs) own(p string, n *node) *node {
+	if !n.shared {
+		return n
+	}
+	c := *n
+	c.shared = false
+	v.nodes[p] = &c
+	return &c
+}
+
 // lookup resolves name and returns its node.
 func (v *vfs) lookup(cwd, name string, follow bool) (string, *node, error) {
 	p, err := v.resolve(cwd, name, follow)
@@ -245,6 +258,7 @@ func (v *vfs) create(cwd, name string, appendTo bool) (string, *node, error) {
 		if n.ro || v.readOnly(p) {
 			return p, nil, errReadOnly
 		}
+		n = v.own(p, n)
 		if !appendTo {
 			v.used -= int64(len(n.data))
 			n.data = nil
