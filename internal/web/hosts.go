@@ -63,11 +63,13 @@ func filtered(q store.HostQuery) bool {
 	return q.IP.IsValid() || q.Prefix.IsValid() || q.Class != "" || q.Finding != "" || q.Product != "" || q.After != ""
 }
 
-// hostDetail says whether the request may see addresses and labels. A key
-// that is sent but unknown or lacks feeds:read is answered 401/403 (ok is
-// false) rather than quietly downgraded to counts.
+// hostDetail says whether the request may see addresses and labels: the
+// /admin/hosts pages (behind withAdmin; the admin cookie is scoped to
+// /admin) and requests with a feeds:read key. A key that is sent but
+// unknown or lacks the scope is answered 401/403 (ok is false) rather than
+// quietly downgraded to counts.
 func (s *Server) hostDetail(w http.ResponseWriter, r *http.Request) (detail, ok bool) {
-	if sess := s.adminSession(r); sess != nil {
+	if adminFrom(r) != nil {
 		return true, true
 	}
 	if r.Header.Get("X-API-Key") == "" && r.Header.Get("Authorization") == "" {
@@ -78,6 +80,15 @@ func (s *Server) hostDetail(w http.ResponseWriter, r *http.Request) (detail, ok 
 		s.audit(r.Context(), "apikey:"+k.ID, "hosts.read", r.URL.RawQuery)
 	}
 	return ok, ok
+}
+
+// hostsBase is where the hosts pages of this request live: the admin's
+// copy under /admin, where the session cookie is sent.
+func hostsBase(r *http.Request) string {
+	if adminFrom(r) != nil {
+		return "/admin/hosts"
+	}
+	return "/hosts"
 }
 
 // hostAggregate is what anonymous callers see.
@@ -142,6 +153,7 @@ func (s *Server) apiHosts(w http.ResponseWriter, r *http.Request) {
 
 // hostsView is the /hosts page.
 type hostsView struct {
+	Base     string // /hosts or /admin/hosts
 	Detail   bool
 	Agg      *hostAggregate
 	Hosts    []store.Host
@@ -158,7 +170,7 @@ func (s *Server) pageHosts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := hostsView{Detail: detail, Prefix: r.URL.Query().Get("prefix")}
+	v := hostsView{Base: hostsBase(r), Detail: detail, Prefix: r.URL.Query().Get("prefix")}
 	if v.Prefix == "" {
 		v.Prefix = r.URL.Query().Get("ip")
 	}
@@ -192,7 +204,7 @@ func (s *Server) pageHosts(w http.ResponseWriter, r *http.Request) {
 			if c := nextCursor(len(list), q.Limit, list[len(list)-1].Cursor); c != "" {
 				nq := r.URL.Query()
 				nq.Set("cursor", c)
-				v.NextURL = (&url.URL{Path: "/hosts", RawQuery: nq.Encode()}).String()
+				v.NextURL = (&url.URL{Path: v.Base, RawQuery: nq.Encode()}).String()
 			}
 		}
 	}
@@ -201,6 +213,7 @@ func (s *Server) pageHosts(w http.ResponseWriter, r *http.Request) {
 
 // hostView is the /hosts/{ip} page.
 type hostView struct {
+	Base     string
 	IP       string
 	Services []store.Host
 }
@@ -228,7 +241,7 @@ func (s *Server) pageHost(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
-	v := hostView{IP: ip.String()}
+	v := hostView{Base: hostsBase(r), IP: ip.String()}
 	for _, h := range list {
 		v.Services = append(v.Services, cleanHost(h))
 	}

@@ -126,7 +126,7 @@ func TestHostsAPI(t *testing.T) {
 		{"unknown key", "", "bad-key", 401, "", ""},
 		{"key without feeds:read", "", "other-key", 403, "", ""},
 		{"key: all, critical first", "", "key", 200, "hosts", all},
-		{"admin session: all", "", "admin", 200, "hosts", all},
+		{"the admin cookie does not open the API", "", "admin", 200, "aggregate", ""},
 		{"class", "?class=critical", "key", 200, "hosts", "127.0.2.2:80 127.0.2.1:80"},
 		{"finding", "?finding=open-reflector:ntp", "key", 200, "hosts", "127.0.4.1:123"},
 		{"product", "?product=BusyBox", "key", 200, "hosts", "127.0.3.1:23"},
@@ -229,16 +229,21 @@ func TestHostsPages(t *testing.T) {
 		{"anonymous, Japanese", "/hosts?lang=ja", "", 200, []string{"露出・重要ホスト", "集計のみ"}, []string{"127.0.2.1"}},
 		{"key holder: rows and labels", "/hosts?lang=en", "key", 200,
 			[]string{"127.0.2.1", "North Reservoir Gate 3", "host-filter", "no-authentication"}, []string{"Aggregate counts only"}},
-		{"admin: rows and labels", "/hosts", "admin", 200, []string{"127.0.2.1", "North Reservoir Gate 3"}, nil},
-		{"admin: filtered", "/hosts?class=critical", "admin", 200, []string{"127.0.2.1", "127.0.2.2"}, []string{"127.0.3.1", `<span class="tag">telnet-open</span>`}},
-		{"admin: next page link", "/hosts?limit=2", "admin", 200, []string{`rel="next"`, "cursor="}, []string{"127.0.3.1"}},
-		{"admin: bad prefix", "/hosts?prefix=nope", "admin", 400, []string{"bad prefix"}, nil},
+		{"key holder: links stay public", "/hosts", "key", 200, []string{`href="/hosts/127.0.2.1"`, `action="/hosts"`}, []string{"/admin/hosts/"}},
+		{"admin: rows and labels", "/admin/hosts", "admin", 200,
+			[]string{"127.0.2.1", "North Reservoir Gate 3", `href="/admin/hosts/127.0.2.1"`, `action="/admin/hosts"`}, []string{"Aggregate counts only"}},
+		{"admin cookie outside /admin: counts only", "/hosts", "admin", 200, []string{"Aggregate counts only"}, []string{"127.0.2.1"}},
+		{"admin page without a session", "/admin/hosts", "", 200, []string{`action="/admin/login"`}, []string{"127.0.2.1"}},
+		{"admin: filtered", "/admin/hosts?class=critical", "admin", 200, []string{"127.0.2.1", "127.0.2.2"}, []string{"127.0.3.1", `<span class="tag">telnet-open</span>`}},
+		{"admin: next page link", "/admin/hosts?limit=2", "admin", 200, []string{`rel="next"`, `href="/admin/hosts?cursor=`}, []string{"127.0.3.1"}},
+		{"admin: bad prefix", "/admin/hosts?prefix=nope", "admin", 400, []string{"bad prefix"}, nil},
 		{"key without scope", "/hosts", "other-key", 403, nil, nil},
 		{"one address, anonymous", "/hosts/127.0.2.1", "", 403, nil, []string{"North Reservoir"}},
-		{"one address, admin", "/hosts/127.0.2.1", "admin", 200, []string{"North Reservoir Gate 3", "tpl-wl", "no-authentication"}, nil},
+		{"one address, admin", "/admin/hosts/127.0.2.1", "admin", 200, []string{"North Reservoir Gate 3", "tpl-wl", "no-authentication"}, nil},
+		{"one address, admin cookie outside /admin", "/hosts/127.0.2.1", "admin", 403, nil, []string{"North Reservoir"}},
 		{"one address, IPv6", "/hosts/::1", "key", 200, []string{"Lobby", "8080/tcp"}, nil},
-		{"one address, unknown", "/hosts/127.9.9.9", "admin", 404, nil, nil},
-		{"one address, bad", "/hosts/not-an-ip", "admin", 400, nil, nil},
+		{"one address, unknown", "/admin/hosts/127.9.9.9", "admin", 404, nil, nil},
+		{"one address, bad", "/admin/hosts/not-an-ip", "admin", 400, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := get(t, f.ts.URL, tc.path, f.as(tc.who))
@@ -264,10 +269,13 @@ func TestHostsPages(t *testing.T) {
 // JSON carry them as text.
 func TestHostsEscapeDeviceStrings(t *testing.T) {
 	f := newHostsFixture(t)
-	for _, path := range []string{"/hosts", "/hosts?lang=ja", "/hosts/127.0.3.2", "/hosts/127.0.2.2", "/hosts?prefix=127.0.3.2"} {
-		for _, who := range []string{"admin", ""} {
+	for _, path := range []string{"/hosts", "/hosts?lang=ja", "/hosts/127.0.3.2", "/hosts/127.0.2.2", "/hosts?prefix=127.0.3.2",
+		"/admin/hosts", "/admin/hosts/127.0.3.2"} {
+		for _, who := range []string{"admin", "key", ""} {
 			resp, body := get(t, f.ts.URL, path, f.as(who))
-			if who == "" && resp.StatusCode == 403 {
+			// One address is not shown without a key, nor to the admin
+			// cookie outside /admin.
+			if resp.StatusCode == 403 && (who == "" || who == "admin" && !strings.HasPrefix(path, "/admin")) {
 				continue
 			}
 			if resp.StatusCode != 200 {
@@ -288,13 +296,13 @@ func TestHostsEscapeDeviceStrings(t *testing.T) {
 			}
 		}
 	}
-	_, body := get(t, f.ts.URL, "/hosts/127.0.3.2", f.as("admin"))
+	_, body := get(t, f.ts.URL, "/admin/hosts/127.0.3.2", f.as("admin"))
 	for _, w := range []string{"&lt;script&gt;", "Gate \ufffd\ufffd 7 &#34;quoted&#34; &#39;single&#39;", `\xff\xfe`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("page lacks the escaped form %q", w)
 		}
 	}
-	_, body = get(t, f.ts.URL, "/hosts/127.0.2.2", f.as("admin"))
+	_, body = get(t, f.ts.URL, "/hosts/127.0.2.2", f.as("key"))
 	if !strings.Contains(body, "&lt;script&gt;window.__xss=1;document.title=&#34;pwned&#34;&lt;/script&gt;") {
 		t.Error("script label not shown as text")
 	}

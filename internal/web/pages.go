@@ -27,6 +27,8 @@ func (s *Server) portalRoutes() {
 	s.mux.HandleFunc("GET /api/v1/attacks", s.apiAttacks)
 	s.mux.HandleFunc("GET /hosts", s.pageHosts)
 	s.mux.HandleFunc("GET /hosts/{ip}", s.pageHost)
+	s.mux.HandleFunc("GET /admin/hosts", s.withAdmin(s.pageHosts))
+	s.mux.HandleFunc("GET /admin/hosts/{ip}", s.withAdmin(s.pageHost))
 	s.mux.HandleFunc("GET /api/v1/hosts", s.apiHosts)
 	s.mux.HandleFunc("GET /api/v1/samples", s.apiSamples)
 	s.mux.HandleFunc("GET /api/v1/samples/{sha256}", s.apiSample)
