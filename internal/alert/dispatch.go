@@ -86,7 +86,8 @@ type Dispatcher struct {
 	now    func() time.Time
 
 	mu      sync.Mutex
-	subs    []Subscription
+	fixed   []Subscription // from the config file
+	subs    []Subscription // in effect: the managed ones, then fixed ones not overridden
 	dead    []Delivery
 	delayed []*Delivery
 	dropped int
@@ -103,7 +104,7 @@ func NewDispatcher(cfg Config, logger *slog.Logger, opts ...Option) (*Dispatcher
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{cfg: cfg, log: logger, now: time.Now, subs: append([]Subscription(nil), cfg.Subscriptions...),
+	d := &Dispatcher{cfg: cfg, log: logger, now: time.Now, fixed: cfg.Subscriptions, subs: append([]Subscription(nil), cfg.Subscriptions...),
 		queue: make(chan *Delivery, cfg.QueueSize), wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(d)
@@ -119,16 +120,25 @@ func NewDispatcher(cfg Config, logger *slog.Logger, opts ...Option) (*Dispatcher
 	return d, nil
 }
 
-// SetSubscriptions replaces the subscriptions (the portal's admin manages
-// them at run time). Invalid ones are skipped and reported.
+// SetSubscriptions replaces the subscriptions managed at run time (the
+// portal's admin pages keep them in the store). Those of the config file
+// stay in effect unless a managed one has the same id, which then wins: the
+// admin changed it on purpose. Invalid ones are skipped and reported.
 func (d *Dispatcher) SetSubscriptions(subs []Subscription) {
 	var ok []Subscription
+	ids := map[string]bool{}
 	for _, s := range subs {
 		if err := s.Validate(); err != nil {
 			d.log.Warn("alert: subscription skipped", "id", s.ID, "err", err)
 			continue
 		}
 		ok = append(ok, s)
+		ids[s.ID] = true
+	}
+	for _, s := range d.fixed {
+		if !ids[s.ID] {
+			ok = append(ok, s)
+		}
 	}
 	d.mu.Lock()
 	d.subs = ok

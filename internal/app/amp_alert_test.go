@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/alert"
+	"github.com/kansoku/kansoku/internal/config"
 	"github.com/miekg/dns"
 )
+
+const hookSecret = "s3cret-0123456789abcdef"
 
 // TestAmpAttackAlertsSubscriber follows a reflection attack through the
 // whole platform: spoofed-looking DNS requests reach an amp sensor, the
@@ -21,25 +24,8 @@ import (
 // subscriber of the victim's prefix receives a signed webhook in the
 // amplification report layout.
 func TestAmpAttackAlertsSubscriber(t *testing.T) {
-	got := make(chan alert.Payload, 4)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := alert.Verify("s3cret-0123456789abcdef", r.Header.Get(alert.HeaderSignature), r.Header.Get(alert.HeaderTimestamp), body, time.Now(), 5*time.Minute); err != nil {
-			t.Errorf("bad signature: %v", err)
-			w.WriteHeader(400)
-			return
-		}
-		var p alert.Payload
-		if err := json.Unmarshal(body, &p); err != nil {
-			t.Errorf("payload: %v", err)
-		}
-		got <- p
-	}))
-	defer hook.Close()
-	extra := fmt.Sprintf(`  amp-dns:
-    listen: 127.0.0.1:0
-    attack_threshold: 20
-alerts:
+	hookURL, got := webhookReceiver(t)
+	extra := fmt.Sprintf(`alerts:
   backoff: 100ms
   subscriptions:
     - id: isp-1
@@ -49,19 +35,72 @@ alerts:
       verified: true
       webhook:
         url: %s
-        secret: s3cret-0123456789abcdef
-`, hook.URL)
-	cfg := testConfig(t, extra)
+        secret: %s
+`, hookURL, hookSecret)
+	r := start(t, ampConfig(t, extra))
+	sent := time.Now()
+	reflectionAttack(t, r.listeners["amp-dns"], "127.0.9.9")
+	p := awaitAlert(t, got)
+	if p.Kind != "amp-victim" || p.Subscription != "isp-1" || !strings.Contains(p.CSV, "127.0.9.9") || !strings.HasPrefix(p.CSV, "timestamp,protocol,src_ip") {
+		t.Fatalf("alert: %+v", p)
+	}
+	t.Logf("alert delivered %.2f s after the first request", time.Since(sent).Seconds())
+}
+
+// webhookReceiver is a subscriber's endpoint: it checks each alert's
+// signature (secret hookSecret) and passes the payloads on.
+func webhookReceiver(t *testing.T) (string, <-chan alert.Payload) {
+	got := make(chan alert.Payload, 16)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := alert.Verify(hookSecret, r.Header.Get(alert.HeaderSignature), r.Header.Get(alert.HeaderTimestamp), body, time.Now(), 5*time.Minute); err != nil {
+			t.Errorf("bad signature: %v", err)
+			w.WriteHeader(400)
+			return
+		}
+		var p alert.Payload
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Errorf("payload: %v", err)
+		}
+		select {
+		case got <- p:
+		default:
+		}
+	}))
+	t.Cleanup(hook.Close)
+	return hook.URL, got
+}
+
+func awaitAlert(t *testing.T, got <-chan alert.Payload) alert.Payload {
+	t.Helper()
+	select {
+	case p := <-got:
+		return p
+	case <-time.After(60 * time.Second):
+		t.Fatal("no alert delivered")
+	}
+	return alert.Payload{}
+}
+
+// ampConfig is the test config with the amp-dns sensor on and quick to
+// call an attack.
+func ampConfig(t *testing.T, extra string) *config.Config {
+	cfg := testConfig(t, "  amp-dns:\n    listen: 127.0.0.1:0\n    attack_threshold: 20\n"+extra)
 	s := cfg.Sensors["amp-dns"]
 	tr := true
 	s.Enabled = &tr
 	cfg.Sensors["amp-dns"] = s
-	r := start(t, cfg)
-	addr := r.listeners["amp-dns"]
+	return cfg
+}
+
+// reflectionAttack sends the amp-dns sensor at addr enough ANY queries from
+// victim (a loopback address) to be detected as a reflection attack on it.
+func reflectionAttack(t *testing.T, addr, victim string) {
+	t.Helper()
 	if addr == "" {
-		t.Fatalf("amp-dns not listening: %v", r.listeners)
+		t.Fatal("amp-dns not listening")
 	}
-	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP("127.0.9.9")}, mustUDP(t, addr))
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(victim)}, mustUDP(t, addr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,18 +108,8 @@ alerts:
 	q := new(dns.Msg)
 	q.SetQuestion("example.org.", dns.TypeANY)
 	wire, _ := q.Pack()
-	sent := time.Now()
 	for i := 0; i < 30; i++ {
 		c.Write(wire)
-	}
-	select {
-	case p := <-got:
-		if p.Kind != "amp-victim" || p.Subscription != "isp-1" || !strings.Contains(p.CSV, "127.0.9.9") || !strings.HasPrefix(p.CSV, "timestamp,protocol,src_ip") {
-			t.Fatalf("alert: %+v", p)
-		}
-		t.Logf("alert delivered %.2f s after the first request", time.Since(sent).Seconds())
-	case <-time.After(60 * time.Second):
-		t.Fatal("no alert delivered")
 	}
 }
 

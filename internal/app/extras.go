@@ -4,15 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/alert"
+	"github.com/kansoku/kansoku/internal/bus"
 	"github.com/kansoku/kansoku/internal/collector"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/scan"
 	_ "github.com/kansoku/kansoku/internal/scan/modules/all" // every grab module
 	"github.com/kansoku/kansoku/internal/sensor"
+	"github.com/kansoku/kansoku/internal/store"
+	"github.com/kansoku/kansoku/internal/web"
 )
 
 // ScanSink turns scanner results into scan.result events, so scans inside
@@ -100,4 +104,44 @@ func alerts(cfg *config.Config, logger *slog.Logger) (*alert.Dispatcher, collect
 		}
 		return nil
 	}, nil
+}
+
+// subscriptionSync is how often a collector without a portal in its process
+// rereads the subscriptions the admin pages keep in the store.
+const subscriptionSync = 30 * time.Second
+
+// syncSubscriptions hands the stored subscriptions to d now and then every
+// interval until ctx is done, so changes made on a portal in another process
+// reach the collector that sends the alerts.
+func syncSubscriptions(ctx context.Context, st store.Store, d *alert.Dispatcher, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		bodies, err := st.SubscriptionBodies(ctx)
+		if err == nil {
+			var subs []alert.Subscription
+			if subs, err = alert.DecodeStored(bodies); err == nil {
+				d.SetSubscriptions(subs)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			logger.Warn("stored subscriptions not read", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// portalOptions are the portal's settings. disp is the dispatcher of the
+// collector in the same process (serve), whose subscriptions the admin pages
+// manage and whose dead letters they show. A portal running alone has none:
+// a dispatcher of its own would see no events, so it would send nothing and
+// its dead-letter list would always be empty. Its admin pages still store
+// subscriptions, and the collector rereads them (syncSubscriptions).
+func portalOptions(cfg *config.Config, st store.Store, b *bus.Bus, disp *alert.Dispatcher, logger *slog.Logger) web.Options {
+	return web.Options{Store: st, Bus: b, Logger: logger, TrustedProxies: trustedProxies(cfg), CheckWindow: cfg.Portal.CheckWindow,
+		CheckPerMinute: cfg.Portal.CheckPerMinute, FeedSeed: cfg.Portal.FeedSeed, BaseURL: strings.TrimRight(cfg.Portal.BaseURL, "/"), Alerts: disp}
 }

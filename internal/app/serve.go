@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/alert"
 	"github.com/kansoku/kansoku/internal/bus"
 	"github.com/kansoku/kansoku/internal/collector"
 	"github.com/kansoku/kansoku/internal/config"
@@ -121,6 +122,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	alertCtx, stopAlerts := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAlerts()
 	portalAddr := ""
+	var disp *alert.Dispatcher
 	if o.Parts.Collector || o.Parts.Portal {
 		s, err := openStore(ctx, cfg)
 		if err != nil {
@@ -136,7 +138,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 				return err
 			}
 			defer geo.Close()
-			disp, alertHook, err := alerts(cfg, logger.With("part", "alerts"))
+			var alertHook collector.Hook
+			disp, alertHook, err = alerts(cfg, logger.With("part", "alerts"))
 			if err != nil {
 				closeAll(runners)
 				return err
@@ -148,6 +151,15 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 					logger.Error("alerts stopped", "err", err)
 				}
 			}()
+			if !o.Parts.Portal || cfg.Portal.Listen == "" {
+				// No portal in this process tells the dispatcher what the
+				// admins changed: read it from the store.
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					syncSubscriptions(alertCtx, s, disp, subscriptionSync, logger.With("part", "alerts"))
+				}()
+			}
 			hooks := append([]collector.Hook{worker.EnqueueHook(b, s), alertHook}, o.Hooks...)
 			coll = &collector.Collector{Bus: b, Store: s, GeoIP: geo, Logger: logger.With("part", "collector"), Batch: cfg.Collector.BatchSize, Hooks: hooks}
 			jl := cfg.Collector.JSONL
@@ -169,7 +181,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 			}
 		}
 		if o.Parts.Portal && cfg.Portal.Listen != "" {
-			portal, err = web.New(web.Options{Store: s, Bus: b, Logger: logger.With("part", "portal"), TrustedProxies: trustedProxies(cfg)})
+			// disp is nil in a portal-only process: see portalOptions.
+			portal, err = web.New(portalOptions(cfg, s, b, disp, logger.With("part", "portal")))
 			if err != nil {
 				closeAll(runners)
 				return err

@@ -20,7 +20,13 @@ import (
 
 func testConfig(t *testing.T, extra string) *config.Config {
 	t.Helper()
-	y := fmt.Sprintf("data_dir: %s\nsensor_name: t1\nportal:\n  listen: 127.0.0.1:0\nsensors:\n  banner:\n    listen: 127.0.0.1:0\n%s", t.TempDir(), extra)
+	return testConfigPortal(t, "", extra)
+}
+
+// testConfigPortal is testConfig with more keys (indented lines) under portal.
+func testConfigPortal(t *testing.T, portal, extra string) *config.Config {
+	t.Helper()
+	y := fmt.Sprintf("data_dir: %s\nsensor_name: t1\nportal:\n  listen: 127.0.0.1:0\n%ssensors:\n  banner:\n    listen: 127.0.0.1:0\n%s", t.TempDir(), portal, extra)
 	cfg, err := config.Parse([]byte(y))
 	if err != nil {
 		t.Fatal(err)

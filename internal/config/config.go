@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kansoku/kansoku/internal/sensor"
 	"go.yaml.in/yaml/v3"
@@ -65,6 +67,17 @@ type Store struct {
 type Portal struct {
 	Listen         string   `yaml:"listen"`
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// CheckWindow is how far back the infection check looks.
+	CheckWindow time.Duration `yaml:"check_window"`
+	// CheckPerMinute is how many infection checks one address may make per
+	// minute; -1 means unlimited (for benchmarks, never for a public portal).
+	CheckPerMinute int `yaml:"check_per_minute"`
+	// FeedSeed makes this instance's MISP and STIX UUIDs its own; it must
+	// stay the same for the life of the instance, or every id changes.
+	FeedSeed string `yaml:"feed_seed"`
+	// BaseURL is the portal's public URL (behind a proxy, the outside one),
+	// used for links in feeds. Empty: links are relative.
+	BaseURL string `yaml:"base_url"`
 }
 
 // Collector configures the event writer.
@@ -112,7 +125,7 @@ func Default() *Config {
 		Log:        Log{Level: "info", Format: "text"},
 		Bus:        Bus{SpoolMaxBytes: 1 << 30, Replicas: 1},
 		Store:      Store{Driver: "sqlite"},
-		Portal:     Portal{Listen: "127.0.0.1:8080"},
+		Portal:     Portal{Listen: "127.0.0.1:8080", CheckWindow: 7 * 24 * time.Hour, CheckPerMinute: 30, FeedSeed: "kansoku"},
 		Collector:  Collector{BatchSize: 1000, JSONL: JSONL{MaxBytes: 100 << 20, Keep: 5, Format: "kansoku"}},
 		Sensors:    map[string]SensorInstance{},
 	}
@@ -255,6 +268,21 @@ func (c *Config) Validate() error {
 	for i, p := range c.Portal.TrustedProxies {
 		if _, err := ParsePrefix(p); err != nil {
 			return c.errAt("portal.trusted_proxies", "entry %d: %v", i, err)
+		}
+	}
+	if c.Portal.CheckWindow < time.Hour || c.Portal.CheckWindow > 366*24*time.Hour {
+		return c.errAt("portal.check_window", "must be between 1h and 8784h (366 days), not %s", c.Portal.CheckWindow)
+	}
+	if n := c.Portal.CheckPerMinute; n != -1 && (n < 1 || n > 100000) {
+		return c.errAt("portal.check_per_minute", "must be 1..100000, or -1 for unlimited, not %d", n)
+	}
+	if c.Portal.FeedSeed == "" {
+		return c.errAt("portal.feed_seed", "must not be empty")
+	}
+	if u := c.Portal.BaseURL; u != "" {
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.RawQuery != "" || pu.Fragment != "" {
+			return c.errAt("portal.base_url", "must be an http(s) URL with a host and no query, not %q", u)
 		}
 	}
 	if c.Collector.BatchSize < 1 || c.Collector.BatchSize > 10000 {

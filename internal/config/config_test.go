@@ -35,7 +35,9 @@ func TestExampleParsesToDefaults(t *testing.T) {
 		t.Fatalf("example config does not parse: %v\n%s", err, b.String())
 	}
 	d := config.Default()
-	if c.Portal.Listen != d.Portal.Listen || len(c.Portal.TrustedProxies) != 0 || c.Collector != d.Collector || c.Bus != d.Bus {
+	if c.Portal.Listen != d.Portal.Listen || len(c.Portal.TrustedProxies) != 0 || c.Portal.CheckWindow != d.Portal.CheckWindow ||
+		c.Portal.CheckPerMinute != d.Portal.CheckPerMinute || c.Portal.FeedSeed != d.Portal.FeedSeed || c.Portal.BaseURL != d.Portal.BaseURL ||
+		c.Collector != d.Collector || c.Bus != d.Bus {
 		t.Fatalf("example differs from defaults: %+v vs %+v", c, d)
 	}
 	insts, err := c.EnabledSensors()

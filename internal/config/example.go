@@ -53,6 +53,17 @@ portal:
   listen: 127.0.0.1:8080
   # Proxies (CIDRs) whose X-Forwarded-For is believed; nobody else's is.
   trusted_proxies: []
+  # How far back the infection check (/check, /api/v1/check) looks.
+  check_window: 168h0m0s
+  # Infection checks one address may make per minute (429 after that);
+  # -1: unlimited, for benchmarks only.
+  check_per_minute: 30
+  # Seed of this instance's MISP and STIX UUIDs. Set it once to something of
+  # your own and never change it: every published id depends on it.
+  feed_seed: kansoku
+  # The portal's public URL (scheme and host, the outside one when behind a
+  # reverse proxy), for links in feeds. Empty: links are relative.
+  base_url: ""
 
 collector:
   # Events written to the store per transaction.
