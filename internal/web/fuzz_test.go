@@ -95,3 +95,23 @@ func FuzzParseAttackQuery(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseHostQuery(f *testing.F) {
+	for _, s := range []string{"", "prefix=127.0.0.0/8&class=critical", "ip=::ffff:127.0.0.1", "prefix=127.0.0.1&ip=127.0.0.1", "since=7d&limit=1000", "finding=open-reflector:ntp"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := ParseHostQuery(v)
+		if err != nil {
+			return
+		}
+		if q.Limit < 1 || q.Limit > 1000 || q.Prefix.IsValid() && (q.Prefix != q.Prefix.Masked() || q.IP.IsValid()) ||
+			q.IP.IsValid() && (q.IP.Is4In6() || q.IP.Zone() != "") {
+			t.Fatalf("accepted %+v", q)
+		}
+	})
+}
