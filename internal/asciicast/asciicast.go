@@ -98,11 +98,12 @@ func (r *Recorder) add(code byte, p []byte) {
 		t = r.last // keep times monotonic whatever the clock does
 	}
 	r.last = t
-	need := len(p)*6 + 48
-	if r.size+need > r.max {
+	if r.size+len(p)*6+48 > r.max { // the worst case: every byte \u00XX
 		r.truncated = true
 		return
 	}
+	// Room for the usual case; a line full of escapes grows its chunk.
+	need := len(p) + len(p)/2 + 48
 	if len(r.chunks) == 0 || cap(r.chunks[len(r.chunks)-1])-len(r.chunks[len(r.chunks)-1]) < need {
 		r.chunks = append(r.chunks, r.newChunk(need))
 	}

@@ -251,5 +251,8 @@ func (p *Profile) TelnetOptions() []byte {
 // Expand replaces {hostname} and {serial} in a profile string (banners
 // and prompts) with this device's values.
 func (d *Device) Expand(s string) string {
+	if !strings.Contains(s, "{") { // most prompts: no allocation per session
+		return s
+	}
 	return strings.NewReplacer("{hostname}", d.Hostname, "{serial}", d.Serial).Replace(s)
 }

@@ -105,7 +105,7 @@ type psEntry struct {
 }
 
 func (s *Shell) processes() []psEntry {
-	var out []psEntry
+	out := make([]psEntry, 0, len(s.dev.Processes)+2)
 	for _, p := range s.dev.Processes {
 		if s.killed[p.PID] {
 			continue

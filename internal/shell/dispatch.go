@@ -67,6 +67,9 @@ func init() {
 }
 
 func (s *Shell) hasApplet(name string) bool {
+	if s.applets != nil {
+		return s.applets[name] || name == "busybox"
+	}
 	for _, a := range s.prof.BusyBox.Applets {
 		if a == name {
 			return true

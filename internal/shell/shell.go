@@ -78,7 +78,8 @@ type Shell struct {
 	prof    *profile.Profile
 	lim     Limits
 	now     func() time.Time
-	scratch []byte // echo's output buffer, reused
+	scratch []byte          // echo's output buffer, reused
+	applets map[string]bool // set with the filesystem; shared, read-only
 	rnd     *rand.Rand
 
 	fs       *vfs

@@ -48,6 +48,7 @@ func newVFS(s *Shell) *vfs {
 		mounts:   slices.Clone(b.mounts),
 	}
 	v.addSessionProc(s, boot)
+	s.applets = b.applets
 	return v
 }
 
@@ -55,9 +56,10 @@ func newVFS(s *Shell) *vfs {
 // marked shared and never modified; a session that changes one gets its
 // own copy (vfs.own).
 type baseFS struct {
-	boot   time.Time
-	nodes  map[string]*node
-	mounts []mount
+	boot    time.Time
+	nodes   map[string]*node
+	mounts  []mount
+	applets map[string]bool // the profile's applets, for lookups by name
 }
 
 type baseKey struct {
@@ -179,7 +181,11 @@ func buildBase(p *profile.Profile, d *profile.Device, boot time.Time) *baseFS {
 	for _, n := range v.nodes {
 		n.shared = true
 	}
-	return &baseFS{boot: boot, nodes: v.nodes, mounts: v.mounts}
+	applets := make(map[string]bool, len(p.BusyBox.Applets))
+	for _, a := range p.BusyBox.Applets {
+		applets[a] = true
+	}
+	return &baseFS{boot: boot, nodes: v.nodes, mounts: v.mounts, applets: applets}
 }
 
 func (v *vfs) addDev(boot time.Time) {

@@ -389,6 +389,14 @@ func (v *vfs) children(p string) []string {
 
 // remove deletes p (and everything below it).
 func (v *vfs) remove(p string) {
+	if n := v.nodes[p]; n != nil && !n.isDir() {
+		// the common case (rm of a file) needs no walk over every node
+		if n.owned || n.dirty {
+			v.used = max(v.used-int64(len(n.data)), 0)
+		}
+		delete(v.nodes, p)
+		return
+	}
 	prefix := p + "/"
 	for k, n := range v.nodes {
 		if k == p || strings.HasPrefix(k, prefix) {
