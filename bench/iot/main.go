@@ -42,6 +42,7 @@ func main() {
 	flag.BoolVar(&idleLogin, "idle-login", true, "idle mode: log in before idling (else idle at the login prompt)")
 	cpuprofile := flag.String("cpuprofile", "", "write the sensor's CPU profile here")
 	flag.StringVar(&heapProfile, "memprofile", "", "write the sensor's heap profile here (server role)")
+	driverProfile := flag.String("driverprofile", "", "write the driver's CPU profile here")
 	flag.Parse()
 	raiseFDLimit()
 	if *role == "server" {
@@ -54,6 +55,12 @@ func main() {
 		}
 		serve(*profile, *record)
 		return
+	}
+	if *driverProfile != "" {
+		if f, err := os.Create(*driverProfile); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 	}
 	if err := drive(*mode, *conc, *n, *profile, *record, *cpuprofile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
