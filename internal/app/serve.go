@@ -61,10 +61,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		return errors.New("a sensor or worker process needs bus.url (the NATS server its collector uses)")
 	}
 	wcfg := worker.DefaultConfig()
-	if err := cfg.Section("analysis", &wcfg); err != nil {
-		return err
-	}
-	if err := wcfg.Validate(); err != nil {
+	if err := cfg.LoadSection("analysis", &wcfg); err != nil {
 		return err
 	}
 	if o.Parts == All && wcfg.Workers == 0 {

@@ -204,3 +204,13 @@ func TestUnwritableDataDir(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestServeRejectsBadSandboxLimit: a bad analysis.sandbox value stops serve
+// before anything listens, naming the key and its line.
+func TestServeRejectsBadSandboxLimit(t *testing.T) {
+	cfg := testConfig(t, "analysis:\n  sandbox:\n    memory_bytes: 1024\n")
+	err := app.Run(context.Background(), cfg, app.Options{Parts: app.All})
+	if err == nil || !strings.Contains(err.Error(), "line 10: analysis.sandbox.memory_bytes") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -32,7 +32,7 @@ func init() {
 			return err
 		}
 		wcfg := worker.DefaultConfig()
-		if err := cfg.Section("analysis", &wcfg); err != nil {
+		if err := cfg.LoadSection("analysis", &wcfg); err != nil {
 			return err
 		}
 		if *static {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -163,4 +164,29 @@ func Lookup(root *yaml.Node, path string) *yaml.Node {
 		n = next
 	}
 	return n
+}
+
+// KeyError is a bad value of one key of a section another package owns.
+// Key is the dotted path from the top of the file, so LoadSection can add
+// the line the key is on.
+type KeyError struct {
+	Key, Msg string
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
+
+// LoadSection decodes section name into v strictly and validates it. A
+// *KeyError from Validate comes back with the key's line.
+func (c *Config) LoadSection(name string, v interface{ Validate() error }) error {
+	if err := c.Section(name, v); err != nil {
+		return err
+	}
+	err := v.Validate()
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		if l := c.Line(ke.Key); l > 0 {
+			return fmt.Errorf("line %d: %w", l, err)
+		}
+	}
+	return err
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/analysis"
 	"github.com/kansoku/kansoku/internal/bus"
+	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/profile"
 	"github.com/kansoku/kansoku/internal/sandbox"
@@ -48,11 +49,32 @@ type Config struct {
 	Rules       []string `yaml:"rules"`
 	// ProfilesDir adds device profiles the sandbox can pretend to be.
 	ProfilesDir string `yaml:"profiles_dir"`
+	// Sandbox holds the sandbox's resource limits; its run time and the
+	// reboot switch are Timeout and Reboot above.
+	Sandbox SandboxConfig `yaml:"sandbox"`
 }
 
-// DefaultConfig runs two workers with the sandbox on.
+// SandboxConfig is `analysis.sandbox`: the limits of one sandbox run.
+type SandboxConfig struct {
+	CPUSeconds   int64         `yaml:"cpu_seconds"`    // RLIMIT_CPU of each process
+	MemoryBytes  int64         `yaml:"memory_bytes"`   // memory cgroup limit of the run
+	MaxProcs     int64         `yaml:"max_procs"`      // processes and threads
+	MaxFileBytes int64         `yaml:"max_file_bytes"` // RLIMIT_FSIZE: largest file the sample may write
+	BootWait     time.Duration `yaml:"boot_wait"`      // how long the simulated reboot runs; 0: half of timeout
+}
+
+// DefaultConfig runs two workers with the sandbox on, at the sandbox's own
+// default limits.
 func DefaultConfig() Config {
-	return Config{Workers: 2, Dynamic: true, Timeout: 60 * time.Second, Reboot: true, MaxAttempts: 3}
+	return Config{Workers: 2, Dynamic: true, Timeout: sandbox.DefaultTimeout, Reboot: true, MaxAttempts: 3,
+		Sandbox: SandboxConfig{CPUSeconds: sandbox.DefaultCPUSeconds, MemoryBytes: sandbox.DefaultMemoryBytes,
+			MaxProcs: sandbox.DefaultMaxProcs, MaxFileBytes: sandbox.DefaultMaxFileBytes}}
+}
+
+// SandboxOptions are the options of one sandbox run under this config.
+func (c Config) SandboxOptions(logger *slog.Logger) sandbox.Options {
+	return sandbox.Options{Timeout: c.Timeout, Reboot: c.Reboot, CPUSeconds: c.Sandbox.CPUSeconds, MemoryBytes: c.Sandbox.MemoryBytes,
+		MaxProcs: c.Sandbox.MaxProcs, MaxFileBytes: c.Sandbox.MaxFileBytes, BootWait: c.Sandbox.BootWait, Logger: logger}
 }
 
 // Example is the commented YAML of the section for `kansoku config example`.
@@ -71,17 +93,47 @@ const Example = `  # Analysis jobs one process runs in parallel (serve and 'kans
   rules: []
   # Extra device profiles (directories with profile.yaml) for the sandbox.
   profiles_dir: ""
+  # Limits of one sandbox run.
+  sandbox:
+    # CPU seconds each process of the sample may use (RLIMIT_CPU).
+    cpu_seconds: 60
+    # Memory of the whole run (cgroup), at least 16 MiB for qemu.
+    memory_bytes: 536870912
+    # Processes and threads of the run (at least 8).
+    max_procs: 256
+    # Largest file the sample may write (RLIMIT_FSIZE).
+    max_file_bytes: 16777216
+    # How long the simulated reboot (boot scripts, cron) runs; 0s: half of timeout, at least 3s.
+    boot_wait: 0s
 `
 
-// Validate checks the section.
+// Validate checks the section; errors are *config.KeyError naming the key.
 func (c Config) Validate() error {
+	bad := func(key, msg string, args ...any) error {
+		return &config.KeyError{Key: "analysis." + key, Msg: fmt.Sprintf(msg, args...)}
+	}
+	s := c.Sandbox
 	switch {
 	case c.Workers < 0 || c.Workers > 256:
-		return errors.New("analysis.workers must be 0..256")
+		return bad("workers", "must be 0..256, not %d", c.Workers)
 	case c.Timeout < time.Second || c.Timeout > time.Hour:
-		return errors.New("analysis.timeout must be between 1s and 1h")
+		return bad("timeout", "must be between 1s and 1h, not %s", c.Timeout)
 	case c.MaxAttempts < 1 || c.MaxAttempts > 20:
-		return errors.New("analysis.max_attempts must be 1..20")
+		return bad("max_attempts", "must be 1..20, not %d", c.MaxAttempts)
+	case s.CPUSeconds < 1 || s.CPUSeconds > 86400:
+		return bad("sandbox.cpu_seconds", "must be 1..86400, not %d", s.CPUSeconds)
+	case s.MemoryBytes < 16<<20 || s.MemoryBytes > 64<<30:
+		return bad("sandbox.memory_bytes", "must be 16 MiB..64 GiB (16777216..68719476736), not %d", s.MemoryBytes)
+	case s.MaxProcs < 8 || s.MaxProcs > 65536:
+		return bad("sandbox.max_procs", "must be 8..65536, not %d", s.MaxProcs)
+	case s.MaxFileBytes < 4<<10 || s.MaxFileBytes > 4<<30:
+		return bad("sandbox.max_file_bytes", "must be 4 KiB..4 GiB (4096..4294967296), not %d", s.MaxFileBytes)
+	case s.BootWait < 0 || s.BootWait > c.Timeout:
+		return bad("sandbox.boot_wait", "must be 0s..timeout (%s), not %s", c.Timeout, s.BootWait)
+	}
+	// The sandbox's own check, so the two never disagree.
+	if err := c.SandboxOptions(nil).Validate(); err != nil {
+		return &config.KeyError{Key: "analysis.sandbox", Msg: err.Error()}
 	}
 	return nil
 }
@@ -363,7 +415,7 @@ func Analyze(ctx context.Context, data []byte, cfg Config, device func(arch stri
 	if device != nil {
 		dev = device(rep.Static.ELF.Arch)
 	}
-	dyn, err := sandbox.Run(ctx, data, dev, sandbox.Options{Timeout: cfg.Timeout, Reboot: cfg.Reboot, Logger: logger})
+	dyn, err := sandbox.Run(ctx, data, dev, cfg.SandboxOptions(logger))
 	if err != nil {
 		rep.Dynamic, _ = json.Marshal(map[string]string{"error": err.Error()})
 		return rep, fmt.Errorf("sandbox: %w", err)
