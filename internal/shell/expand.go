@@ -74,8 +74,12 @@ const ifsWhite = " \t\n"
 // expandWords expands words into fields: parameters, command and
 // arithmetic substitution, field splitting and pathname expansion.
 func (s *Shell) expandWords(ctx context.Context, fr *frame, ws []*word, io stdio) ([]string, bool) {
-	var out []string
+	out := make([]string, 0, len(ws))
 	for _, w := range ws {
+		if t, ok := plainWord(w); ok {
+			out = append(out, t)
+			continue
+		}
 		fs := []*fieldB{{}}
 		cur := func() *fieldB { return fs[len(fs)-1] }
 		for i, p := range w.parts {
@@ -142,6 +146,23 @@ func (s *Shell) expandWords(ctx context.Context, fr *frame, ws []*word, io stdio
 		}
 	}
 	return out, true
+}
+
+// plainWord returns the field of a word that is one literal which needs
+// no expansion (most words bots type), without building fields for it.
+func plainWord(w *word) (string, bool) {
+	if len(w.parts) != 1 || w.parts[0].kind != pLit {
+		return "", false
+	}
+	p := w.parts[0]
+	if !p.quoted && (p.text == "" || p.text[0] == '~' || strings.ContainsAny(p.text, "*?[")) {
+		return "", false
+	}
+	t := p.text
+	if len(t) > maxVarBytes {
+		t = t[:maxVarBytes]
+	}
+	return t, true
 }
 
 func (s *Shell) ifs() string {

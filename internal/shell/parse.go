@@ -479,7 +479,7 @@ func (p *parser) parseRedirs() []*redir {
 }
 
 func (p *parser) parseSimple() *simpleCmd {
-	c := &simpleCmd{line: p.lineAt(p.pos)}
+	c := &simpleCmd{line: p.lineAt(p.pos), args: make([]*word, 0, 4)}
 	for {
 		p.skipSpace(false)
 		if p.pos >= len(p.src) {

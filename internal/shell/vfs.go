@@ -312,8 +312,15 @@ func (v *vfs) write(n *node, b []byte) error {
 	// Copy on write: a slice not owned by this node may be shared with the
 	// profile or another node, so it is copied before growing. Appending in
 	// place is safe for an owned slice: sharers only see their own length.
-	if n.owned {
+	if n.owned && cap(n.data)-len(n.data) >= len(b) {
 		n.data = append(n.data, b...)
+	} else if n.owned {
+		// Droppers append hundreds of small chunks: grow by doubling (plain
+		// append grows large slices by a quarter, copying far more).
+		nd := make([]byte, len(n.data)+len(b), 2*(len(n.data)+len(b))+64)
+		copy(nd, n.data)
+		copy(nd[len(n.data):], b)
+		n.data = nd
 	} else {
 		nd := make([]byte, len(n.data)+len(b), len(n.data)+len(b)+len(b)+64)
 		copy(nd, n.data)
