@@ -1,7 +1,8 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
@@ -20,8 +21,7 @@ func attackEvent(kind, id, sensor, victim, proto string, start, last time.Time, 
 	return e
 }
 
-func TestAttacksMergeAcrossSensors(t *testing.T) {
-	db := open(t)
+func testAttacksMergeAcrossSensors(t *testing.T, db store.Store) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC)
 	evs := []*event.Event{
@@ -46,6 +46,10 @@ func TestAttacksMergeAcrossSensors(t *testing.T) {
 	if err != nil || len(all) != 3 {
 		t.Fatalf("attacks: %d %v", len(all), err)
 	}
+	// Newest first: the day-later attack was stored last.
+	if all[0].ID != "d1" || all[0].Ended {
+		t.Fatalf("attack order: %+v", all)
+	}
 	got, err := db.MergedAttacks(ctx, store.AttackQuery{Protocol: "ntp", Sensor: "osaka"})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("merged: %+v %v", got, err)
@@ -55,10 +59,31 @@ func TestAttacksMergeAcrossSensors(t *testing.T) {
 		!a.Start.Equal(t0) || !a.Last.Equal(t0.Add(20*time.Minute)) || a.PeakPPS != 200 {
 		t.Fatalf("merged attack: %+v", a)
 	}
+	if a.ID != "a1" || a.Victim != netip.MustParseAddr("127.0.5.5") || len(a.Ports) != 1 || a.Ports[0] != 10123 || a.ReplyBytes != 12000*468 || a.RequestBytes != 12000*8 {
+		t.Fatalf("merged attack fields: %+v", a)
+	}
 	if got, _ := db.MergedAttacks(ctx, store.AttackQuery{Victim: netip.MustParsePrefix("127.0.5.0/24")}); len(got) != 3 {
 		t.Fatalf("prefix filter: %d", len(got))
 	}
+	if got, _ := db.MergedAttacks(ctx, store.AttackQuery{Victim: netip.MustParsePrefix("127.0.5.5/32")}); len(got) != 3 {
+		t.Fatalf("single address filter: %d", len(got))
+	}
 	if got, _ := db.MergedAttacks(ctx, store.AttackQuery{Victim: netip.MustParsePrefix("127.0.6.0/24")}); len(got) != 0 {
 		t.Fatalf("other prefix: %d", len(got))
+	}
+	if got, _ := db.MergedAttacks(ctx, store.AttackQuery{Since: t0.Add(time.Hour)}); len(got) != 1 || got[0].ID != "d1" {
+		t.Fatalf("since: %+v", got)
+	}
+	// Pages continue after the cursor.
+	first, err := db.MergedAttacks(ctx, store.AttackQuery{Limit: 2})
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first page: %+v %v", first, err)
+	}
+	rest, err := db.MergedAttacks(ctx, store.AttackQuery{Limit: 2, After: first[1].Cursor})
+	if err != nil || len(rest) != 1 || rest[0].ID == first[0].ID || rest[0].ID == first[1].ID {
+		t.Fatalf("next page: %+v %v", rest, err)
+	}
+	if _, err := db.MergedAttacks(ctx, store.AttackQuery{After: "!!"}); !errors.Is(err, store.ErrBadCursor) {
+		t.Fatalf("bad cursor: %v", err)
 	}
 }

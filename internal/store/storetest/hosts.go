@@ -1,9 +1,10 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,55 @@ func hostKeys(hs []store.Host) string {
 	return strings.Join(s, " ")
 }
 
-func TestHostsFiltersOrderAndPages(t *testing.T) {
-	db := open(t)
+func testHostsFromScanResults(t *testing.T, db store.Store) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
+	mk := func(at time.Time, findings []any, class string) *event.Event {
+		e := event.New("scan", "scan.result")
+		e.Time, e.Sensor, e.Transport = at, "scanner", "tcp"
+		e.DstIP, e.DstPort = netip.MustParseAddr("127.10.0.5"), 80
+		e.Set("data", map[string]any{"http": map[string]any{"status": "success"}, "telnet": map[string]any{"status": "connection-refused"}})
+		e.Set("classification", map[string]any{"vendor": "Acme", "product": "WL-100 logger", "device_type": "data-logger", "class": class})
+		e.Set("findings", findings).Set("labels", []any{"North Reservoir Gate 3"}).Set("template", "abcd")
+		return e
+	}
+	newer := mk(t0.Add(time.Hour), []any{"no-authentication"}, "critical")
+	evs := []*event.Event{mk(t0, []any{"login-page-exposed"}, ""), newer}
+	if _, err := db.InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	// A late, older result does not replace the newer view.
+	if _, err := db.InsertEvents(ctx, []*event.Event{mk(t0.Add(time.Minute), []any{"stale"}, "")}); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := db.Hosts(ctx, store.HostQuery{Class: "critical"})
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("hosts: %+v %v", hs, err)
+	}
+	h := hs[0]
+	if h.Service != "http" || h.Vendor != "Acme" || h.DeviceType != "data-logger" || h.Product != "WL-100 logger" || len(h.Findings) != 1 || h.Findings[0] != "no-authentication" ||
+		h.Labels[0] != "North Reservoir Gate 3" || h.Template != "abcd" || h.Transport != "tcp" || !h.FirstSeen.Equal(t0) || !h.LastSeen.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("host: %+v", h)
+	}
+	if hs, _ := db.Hosts(ctx, store.HostQuery{Finding: "no-authentication", Prefix: netip.MustParsePrefix("127.10.0.0/16")}); len(hs) != 1 {
+		t.Fatalf("finding+prefix query: %d", len(hs))
+	}
+	if hs, _ := db.Hosts(ctx, store.HostQuery{IP: netip.MustParseAddr("127.10.0.6")}); len(hs) != 0 {
+		t.Fatal("host for another address")
+	}
+	// A result without findings or labels lists them as empty, not null.
+	bare := event.New("scan", "scan.result")
+	bare.Time, bare.DstIP, bare.DstPort = t0, netip.MustParseAddr("127.10.0.7"), 22
+	if _, err := db.InsertEvents(ctx, []*event.Event{bare}); err != nil {
+		t.Fatal(err)
+	}
+	hs, err = db.Hosts(ctx, store.HostQuery{IP: netip.MustParseAddr("127.10.0.7")})
+	if err != nil || len(hs) != 1 || hs[0].Findings == nil || hs[0].Labels == nil || hs[0].Transport != "tcp" {
+		t.Fatalf("bare host: %+v %v", hs, err)
+	}
+}
+
+func testHostsFiltersOrderAndPages(t *testing.T, db store.Store) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
 	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
@@ -60,6 +108,7 @@ func TestHostsFiltersOrderAndPages(t *testing.T) {
 		{"IPv4 /0 has no IPv6 addresses", store.HostQuery{Prefix: netip.MustParsePrefix("0.0.0.0/0")}, "127.10.0.2:80 127.10.0.1:80 127.10.1.3:23 127.20.0.4:53 127.10.1.3:80"},
 		{"IPv4-mapped prefix is the IPv4 prefix", store.HostQuery{Prefix: netip.MustParsePrefix("::ffff:127.20.0.0/112")}, "127.20.0.4:53"},
 		{"ip", store.HostQuery{IP: netip.MustParseAddr("127.10.1.3")}, "127.10.1.3:23 127.10.1.3:80"},
+		{"IPv4-mapped ip", store.HostQuery{IP: netip.MustParseAddr("::ffff:127.10.1.3")}, "127.10.1.3:23 127.10.1.3:80"},
 		{"class", store.HostQuery{Class: "critical"}, "127.10.0.2:80 127.10.0.1:80"},
 		{"finding", store.HostQuery{Finding: "login-page-exposed"}, "127.10.0.2:80 [::1]:8080"},
 		{"product", store.HostQuery{Product: "WL-100"}, "127.10.0.2:80 127.10.0.1:80"},
@@ -114,7 +163,7 @@ func TestHostsFiltersOrderAndPages(t *testing.T) {
 	counts := func(cs []store.Count) string {
 		var s []string
 		for _, c := range cs {
-			s = append(s, c.Key+"="+string(rune('0'+c.N)))
+			s = append(s, c.Key+"="+strconv.FormatInt(c.N, 10))
 		}
 		return strings.Join(s, " ")
 	}
@@ -125,6 +174,9 @@ func TestHostsFiltersOrderAndPages(t *testing.T) {
 	}
 	if sum, _ := db.HostSummary(ctx, at(5), 10); sum.Total != 2 || counts(sum.ByClass) != "critical=1" {
 		t.Fatalf("summary since: %+v", sum)
+	}
+	if sum, _ := db.HostSummary(ctx, at(100), 10); sum.Total != 0 || sum.ByClass == nil || sum.ByFinding == nil || sum.ByProduct == nil {
+		t.Fatalf("empty summary lists must be empty, not null: %+v", sum)
 	}
 	tpls, err := db.HostTemplates(ctx, time.Time{}, 10, 10)
 	if err != nil || len(tpls) != 2 {
