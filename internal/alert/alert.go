@@ -130,6 +130,10 @@ type Config struct {
 	Backoff time.Duration `yaml:"backoff"`
 	// Timeout bounds one delivery attempt.
 	Timeout time.Duration `yaml:"timeout"`
+	// Digest turns on the daily digest: each verified subscription gets the
+	// previous UTC day's report about its networks. Off by default, so
+	// turning on alerts never starts a second stream of mail unasked.
+	Digest bool `yaml:"digest"`
 	// DigestHour is the UTC hour the daily digest is sent.
 	DigestHour int `yaml:"digest_hour"`
 	// Workers deliver in parallel; QueueSize bounds waiting deliveries.

@@ -23,8 +23,12 @@ type Payload struct {
 	Layout       Layout    `json:"layout"`
 	// Report is the event as a report row, columns in FORMATS.md order.
 	Report ReportRow `json:"report"`
-	// CSV is the same row with its header, ready for existing parsers.
+	// CSV is the same row with its header, ready for existing parsers; in
+	// a daily digest, every row of the layout for the day.
 	CSV string `json:"csv"`
+	// Day (YYYY-MM-DD, UTC) and Rows are set on a daily digest only.
+	Day  string `json:"day,omitempty"`
+	Rows int    `json:"rows,omitempty"`
 }
 
 // ReportRow is an ordered report row; it marshals as a JSON object whose keys
@@ -176,14 +180,18 @@ func (d *Dispatcher) Handle(ctx context.Context, e *event.Event, asn uint32) {
 			}
 		}
 		cols, _ := Columns(layout)
-		p := Payload{ID: event.NewID(), Kind: kind, Subscription: s.ID, Time: d.now().UTC(), Layout: layout,
-			Report: ReportRow{Columns: cols, Values: row}, CSV: csvOf(cols, row)}
-		if s.Webhook != nil {
-			d.enqueue(&Delivery{ID: event.NewID(), Subscription: s.ID, Channel: "webhook", Target: s.Webhook.URL, Payload: p, Created: d.now(), sub: s})
-		}
-		if s.Mail != nil {
-			d.enqueue(&Delivery{ID: event.NewID(), Subscription: s.ID, Channel: "mail", Target: fmt.Sprint(s.Mail.To), Payload: p, Created: d.now(), sub: s})
-		}
+		d.deliver(s, Payload{ID: event.NewID(), Kind: kind, Subscription: s.ID, Time: d.now().UTC(), Layout: layout,
+			Report: ReportRow{Columns: cols, Values: row}, CSV: csvOf(cols, row)})
+	}
+}
+
+// deliver queues p to each channel of s.
+func (d *Dispatcher) deliver(s Subscription, p Payload) {
+	if s.Webhook != nil {
+		d.enqueue(&Delivery{ID: event.NewID(), Subscription: s.ID, Channel: "webhook", Target: s.Webhook.URL, Payload: p, Created: d.now(), sub: s})
+	}
+	if s.Mail != nil {
+		d.enqueue(&Delivery{ID: event.NewID(), Subscription: s.ID, Channel: "mail", Target: fmt.Sprint(s.Mail.To), Payload: p, Created: d.now(), sub: s})
 	}
 }
 

@@ -68,11 +68,17 @@ type hook struct {
 }
 
 func newHook(t *testing.T, status func(n int) int) (*hook, *httptest.Server) {
+	return newHookAt(t, status, time.Now)
+}
+
+// newHookAt verifies signatures at the time now says (the dispatcher's
+// injected clock).
+func newHookAt(t *testing.T, status func(n int) int, now func() time.Time) (*hook, *httptest.Server) {
 	h := &hook{got: make(chan struct{}, 100), status: status}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := int(h.calls.Add(1))
 		body, _ := io.ReadAll(r.Body)
-		if err := Verify(secret, r.Header.Get(HeaderSignature), r.Header.Get(HeaderTimestamp), body, time.Now(), 5*time.Minute); err != nil {
+		if err := Verify(secret, r.Header.Get(HeaderSignature), r.Header.Get(HeaderTimestamp), body, now(), 5*time.Minute); err != nil {
 			t.Errorf("signature: %v", err)
 		}
 		code := h.status(n)

@@ -31,7 +31,11 @@ const Example = `  # Subscribers and what they get; only verified subscriptions 
   backoff: 5s
   # Bound on one delivery attempt.
   timeout: 10s
-  # UTC hour of the daily digest.
+  # Daily digest: at digest_hour (UTC) each verified subscription with
+  # something to report gets the previous UTC day's rows about its networks,
+  # one CSV per report layout, through its webhook/mail. Sent once per day,
+  # across restarts (the last day sent is kept in data_dir/alerts/digest.last).
+  digest: false
   digest_hour: 6
   workers: 4
   queue_size: 1024

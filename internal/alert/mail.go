@@ -87,8 +87,11 @@ func buildMail(from string, to []string, p Payload, now time.Time) ([]byte, erro
 		row[c] = p.Report.Values[i]
 	}
 	subject := fmt.Sprintf("[kansoku] %s: %s", p.Kind, row["src_ip"]+row["ip"])
-	if p.Kind == KindAmpVictim {
+	switch p.Kind {
+	case KindAmpVictim:
 		subject = fmt.Sprintf("[kansoku] %s reflection DDoS against %s", row["application"], row["src_ip"])
+	case KindDigest:
+		subject = fmt.Sprintf("[kansoku] daily %s report for %s: %d rows", p.Layout, p.Day, p.Rows)
 	}
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
@@ -101,7 +104,12 @@ func buildMail(from string, to []string, p Payload, now time.Time) ([]byte, erro
 		return nil, err
 	}
 	qp := quotedprintable.NewWriter(text)
-	fmt.Fprintf(qp, "kansoku alert (%s) for subscription %s.\r\n\r\n", p.Kind, p.Subscription)
+	if p.Kind == KindDigest {
+		fmt.Fprintf(qp, "kansoku daily report (%s layout) for subscription %s: %d rows about your networks on %s (UTC), in report.csv.\r\n",
+			p.Layout, p.Subscription, p.Rows, p.Day)
+	} else {
+		fmt.Fprintf(qp, "kansoku alert (%s) for subscription %s.\r\n\r\n", p.Kind, p.Subscription)
+	}
 	for i, c := range p.Report.Columns {
 		if v := p.Report.Values[i]; v != "" {
 			fmt.Fprintf(qp, "%s: %s\r\n", c, v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -84,26 +85,54 @@ func runScans(ctx context.Context, sc scan.Config, sink scan.Sink, logger *slog.
 	}
 }
 
-// alerts builds the dispatcher from the `alerts:` section and the collector
-// hook that feeds it every newly stored event.
-func alerts(cfg *config.Config, logger *slog.Logger) (*alert.Dispatcher, collector.Hook, error) {
+// alerts builds the dispatcher from the `alerts:` section, the collector
+// hook that feeds it every newly stored event, and the daily digest
+// scheduler on st (nil when alerts.digest is off).
+func alerts(cfg *config.Config, st store.Store, logger *slog.Logger) (*alert.Dispatcher, collector.Hook, *alert.DigestScheduler, error) {
 	ac := alert.DefaultConfig()
 	if err := cfg.Section("alerts", &ac); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := ac.Validate(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	d, err := alert.NewDispatcher(ac, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	var digest *alert.DigestScheduler
+	if ac.Digest {
+		digest = &alert.DigestScheduler{D: d, Events: storeEvents(st), Hour: ac.DigestHour,
+			StatePath: filepath.Join(cfg.DataDir, "alerts", "digest.last"), Logger: logger.With("digest", true)}
 	}
 	return d, func(ctx context.Context, evs []*event.Event) error {
 		for _, e := range evs {
 			d.Handle(ctx, e, uint32(e.Int("src_asn")))
 		}
 		return nil
-	}, nil
+	}, digest, nil
+}
+
+// storeEvents reads stored events oldest first, a page at a time.
+func storeEvents(st store.Store) alert.EventSource {
+	return func(ctx context.Context, since, until time.Time, fn func(*event.Event) error) error {
+		q := store.EventQuery{Since: since, Until: until, Ascending: true, Limit: 1000}
+		for {
+			page, err := st.Events(ctx, q)
+			if err != nil {
+				return err
+			}
+			for _, e := range page.Events {
+				if err := fn(e); err != nil {
+					return err
+				}
+			}
+			if page.Next == "" || len(page.Events) == 0 {
+				return nil
+			}
+			q.After = page.Next
+		}
+	}
 }
 
 // subscriptionSync is how often a collector without a portal in its process

@@ -136,7 +136,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 			}
 			defer geo.Close()
 			var alertHook collector.Hook
-			disp, alertHook, err = alerts(cfg, logger.With("part", "alerts"))
+			var digest *alert.DigestScheduler
+			disp, alertHook, digest, err = alerts(cfg, s, logger.With("part", "alerts"))
 			if err != nil {
 				closeAll(runners)
 				return err
@@ -148,6 +149,15 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 					logger.Error("alerts stopped", "err", err)
 				}
 			}()
+			if digest != nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := digest.Run(alertCtx); err != nil {
+						logger.Error("daily digest stopped", "err", err)
+					}
+				}()
+			}
 			if !o.Parts.Portal || cfg.Portal.Listen == "" {
 				// No portal in this process tells the dispatcher what the
 				// admins changed: read it from the store.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/alert"
 	"github.com/kansoku/kansoku/internal/config"
+	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store/sqlite"
 )
 
@@ -72,5 +73,43 @@ func TestPortalOptionsFromConfig(t *testing.T) {
 	if o.CheckWindow != 72*time.Hour || o.CheckPerMinute != -1 || o.FeedSeed != "site-7" || o.BaseURL != "https://127.0.0.1:8443" ||
 		len(o.TrustedProxies) != 1 || o.Alerts != d {
 		t.Fatalf("options %+v", o)
+	}
+}
+
+// TestDigestReadsTheStoredDay: the digest's event source returns exactly
+// the events of the day asked for, oldest first, across pages.
+func TestDigestReadsTheStoredDay(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	var evs []*event.Event
+	for i := -10; i < 2510; i++ { // 10 the day before, 2500 on the day, 10 after
+		e := event.New("telnet", "login.failed")
+		e.Time = day.Add(time.Duration(i) * 24 * time.Hour / 2500)
+		e.SrcIP = netip.MustParseAddr("192.0.2.1")
+		evs = append(evs, e)
+	}
+	if _, err := db.InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	var got []time.Time
+	err = storeEvents(db)(ctx, day, day.AddDate(0, 0, 1), func(e *event.Event) error {
+		got = append(got, e.Time)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2500 || !got[0].Equal(day) || got[2499].After(day.AddDate(0, 0, 1)) {
+		t.Fatalf("%d events, first %v", len(got), got[0])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Before(got[i-1]) {
+			t.Fatalf("out of order at %d", i)
+		}
 	}
 }
