@@ -1,39 +1,12 @@
 package memcached
 
 import (
-	"bytes"
-	"encoding/hex"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/kansoku/kansoku/internal/scan/modules/internal/modtest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares probe bytes with testdata/<name>.golden (a hex dump).
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	dump := []byte(hex.Dump(got))
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, dump, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(dump, want) {
-		t.Errorf("%s: probe bytes changed:\n%s\nwant:\n%s", name, dump, want)
-	}
-}
-
-func TestProbeGolden(t *testing.T) { golden(t, "stats", Request) }
+func TestProbeGolden(t *testing.T) { modtest.Golden(t, "stats", Request) }
 
 func TestParseStats(t *testing.T) {
 	p := append([]byte{0, 0, 0, 0, 0, 1, 0, 0}, "STAT pid 7\r\nSTAT version 1.6.9\r\nEND\r\n"...)

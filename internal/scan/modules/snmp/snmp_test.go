@@ -1,39 +1,12 @@
 package snmp
 
 import (
-	"bytes"
-	"encoding/hex"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/kansoku/kansoku/internal/scan/modules/internal/modtest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares probe bytes with testdata/<name>.golden (a hex dump).
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	dump := []byte(hex.Dump(got))
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, dump, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(dump, want) {
-		t.Errorf("%s: probe bytes changed:\n%s\nwant:\n%s", name, dump, want)
-	}
-}
-
-func TestProbeGolden(t *testing.T) { golden(t, "get-sysdescr", Request) }
+func TestProbeGolden(t *testing.T) { modtest.Golden(t, "get-sysdescr", Request) }
 
 func TestParseReply(t *testing.T) {
 	vb := tlv(0x30, cat(tlv(0x06, oidSysDescr), tlv(0x04, []byte("Linux router 4.14"))))
