@@ -108,13 +108,6 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 
-// subRecord is how a subscription is stored: alert.Subscription leaves the
-// webhook secret out of its JSON on purpose.
-type subRecord struct {
-	Sub    alert.Subscription `json:"subscription"`
-	Secret string             `json:"secret,omitempty"`
-}
-
 type adminView struct {
 	User          string
 	NewKey        string
@@ -139,11 +132,7 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, newKey, err
 		v.Audit, err = s.opts.Store.AuditLog(r.Context(), 100)
 	}
 	if err == nil {
-		var subs []subRecord
-		subs, err = s.subscriptions(r.Context())
-		for _, x := range subs {
-			v.Subscriptions = append(v.Subscriptions, x.Sub)
-		}
+		v.Subscriptions, err = s.subscriptions(r.Context())
 	}
 	if err != nil {
 		s.opts.Logger.Error("admin", "err", err)
@@ -208,23 +197,13 @@ func (s *Server) postRevoke(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
 }
 
-func (s *Server) subscriptions(ctx context.Context) ([]subRecord, error) {
+// subscriptions are the stored subscriptions, webhook secrets included.
+func (s *Server) subscriptions(ctx context.Context) ([]alert.Subscription, error) {
 	bodies, err := s.opts.Store.SubscriptionBodies(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []subRecord
-	for _, b := range bodies {
-		var x subRecord
-		if err := json.Unmarshal(b, &x); err != nil {
-			return nil, fmt.Errorf("web: stored subscription: %w", err)
-		}
-		if x.Sub.Webhook != nil {
-			x.Sub.Webhook.Secret = x.Secret
-		}
-		out = append(out, x)
-	}
-	return out, nil
+	return alert.DecodeStored(bodies)
 }
 
 // loadSubscriptions hands the stored subscriptions to the dispatcher.
@@ -232,13 +211,9 @@ func (s *Server) loadSubscriptions(ctx context.Context) error {
 	if s.opts.Alerts == nil {
 		return nil
 	}
-	recs, err := s.subscriptions(ctx)
+	subs, err := s.subscriptions(ctx)
 	if err != nil {
 		return err
-	}
-	subs := make([]alert.Subscription, len(recs))
-	for i, x := range recs {
-		subs[i] = x.Sub
 	}
 	s.opts.Alerts.SetSubscriptions(subs)
 	return nil
@@ -271,7 +246,7 @@ func (s *Server) postSubscription(w http.ResponseWriter, r *http.Request) {
 		s.renderAdmin(w, r, "", err.Error())
 		return
 	}
-	body, _ := json.Marshal(subRecord{Sub: sub, Secret: secret})
+	body, _ := json.Marshal(alert.Stored{Sub: sub, Secret: secret})
 	if err := s.opts.Store.PutSubscription(r.Context(), sub.ID, body); err != nil {
 		s.opts.Logger.Error("admin", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
