@@ -14,8 +14,8 @@ const Example = `  # Subscribers and what they get; only verified subscriptions 
   #    prefixes: [192.0.2.0/24]
   #    asns: [64500]
   #    kinds: [amp-victim]
-  #    webhook: {url: "https://hooks.example.net/kansoku", secret: "at least 16 bytes of secret"}
-  #    mail: {to: [noc@example.net]}
+  #    webhook: {url: "https://hooks.noc.invalid/kansoku", secret: "at least 16 bytes of secret"}
+  #    mail: {to: [noc@operator.invalid]}
   #    verified: true
   # Mail relay for mail subscriptions.
   smtp:
