@@ -37,6 +37,8 @@ func Run(t *testing.T, open Open) {
 		{"DashboardAggregatesAreIncremental", testDashboardAggregatesAreIncremental},
 		{"PortalRecords", testPortalRecords},
 		{"Lookups", testLookups},
+		{"HostileText", testHostileText},
+		{"ConcurrentRedelivery", testConcurrentRedelivery},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
