@@ -34,7 +34,7 @@ import (
 
 func main() {
 	role := flag.String("role", "driver", "driver or server (internal)")
-	mode := flag.String("mode", "full", "full, probes or idle")
+	mode := flag.String("mode", "full", "full, probes, idle, or bare (a bare Go line server, the yardstick)")
 	conc := flag.Int("c", 64, "concurrent bots")
 	n := flag.Int("n", 1000, "sessions (idle: sessions held open)")
 	record := flag.Bool("record", true, "record sessions (asciicast)")
@@ -52,6 +52,10 @@ func main() {
 				pprof.StartCPUProfile(f)
 				defer pprof.StopCPUProfile()
 			}
+		}
+		if *profile == "bare" {
+			serveBare()
+			return
 		}
 		serve(*profile, *record)
 		return
@@ -209,6 +213,9 @@ func procCPU(pid int) float64 {
 }
 
 func drive(mode string, conc, n int, profile string, record bool, cpuprofile string) error {
+	if mode == "bare" {
+		profile = "bare"
+	}
 	srv, stop, err := startServer(profile, record, cpuprofile)
 	if err != nil {
 		return err
@@ -220,6 +227,8 @@ func drive(mode string, conc, n int, profile string, record bool, cpuprofile str
 		return throughput(srv, mode, conc, n)
 	case "idle":
 		return idle(srv, n)
+	case "bare":
+		return bareThroughput(srv, conc, n)
 	}
 	return fmt.Errorf("unknown mode %q", mode)
 }
