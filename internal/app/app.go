@@ -25,6 +25,7 @@ import (
 	"github.com/kansoku/kansoku/internal/sensor"
 	_ "github.com/kansoku/kansoku/internal/sensor/all" // every compiled-in sensor
 	"github.com/kansoku/kansoku/internal/store"
+	"github.com/kansoku/kansoku/internal/store/postgres"
 	"github.com/kansoku/kansoku/internal/store/sqlite"
 )
 
@@ -85,6 +86,8 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 			dsn = filepath.Join(cfg.DataDir, "kansoku.db")
 		}
 		return sqlite.Open(ctx, dsn)
+	case "postgres":
+		return postgres.Open(ctx, cfg.Store.DSN)
 	}
 	return nil, fmt.Errorf("store: driver %q not available", cfg.Store.Driver)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kansoku/kansoku/internal/sandbox"
+	"github.com/kansoku/kansoku/internal/store/postgres/pgtest"
 )
 
 var (
@@ -20,6 +21,7 @@ func TestMain(m *testing.M) {
 	// its namespaces.
 	sandbox.MaybeRunHelper()
 	code := m.Run()
+	pgtest.StopShared()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/kansoku/kansoku/internal/export/cowrie"
 	"github.com/kansoku/kansoku/internal/feeds"
 	"github.com/kansoku/kansoku/internal/store"
+	"github.com/kansoku/kansoku/internal/store/postgres"
 	"github.com/kansoku/kansoku/internal/store/sqlite"
 	"github.com/kansoku/kansoku/internal/web"
 )
@@ -35,7 +36,11 @@ func openStore(ctx context.Context, cfgPath, dbPath string) (store.Store, error)
 		return nil, err
 	}
 	if dbPath == "" {
-		if cfg.Store.Driver != "sqlite" {
+		switch cfg.Store.Driver {
+		case "postgres":
+			return postgres.Open(ctx, cfg.Store.DSN)
+		case "sqlite":
+		default:
 			return nil, fmt.Errorf("store: driver %q not available", cfg.Store.Driver)
 		}
 		dbPath = cfg.Store.DSN

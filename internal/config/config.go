@@ -257,8 +257,12 @@ func (c *Config) Validate() error {
 	if c.Store.Driver != "sqlite" && c.Store.Driver != "postgres" {
 		return c.errAt("store.driver", "must be sqlite or postgres, not %q", c.Store.Driver)
 	}
-	if c.Store.Driver == "postgres" {
-		return c.errAt("store.driver", "postgres is not available in this build yet; use sqlite")
+	if c.Store.Driver == "postgres" && strings.TrimSpace(c.Store.DSN) == "" {
+		const how = "a connection URL such as postgres://kansoku@127.0.0.1:5432/kansoku (docs/store.md)"
+		if c.Line("store.dsn") == 0 {
+			return c.errAt("store.driver", "postgres needs store.dsn, %s", how)
+		}
+		return c.errAt("store.dsn", "is required with driver postgres: %s", how)
 	}
 	if c.Portal.Listen != "" {
 		if _, err := netip.ParseAddrPort(c.Portal.Listen); err != nil {

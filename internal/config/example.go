@@ -43,9 +43,13 @@ bus:
   replicas: 1
 
 store:
-  # sqlite (pure Go, one file under data_dir).
+  # sqlite (pure Go, one file under data_dir) or postgres (for many
+  # sensors; docs/store.md).
   driver: sqlite
-  # Database location; empty means data_dir/kansoku.db.
+  # sqlite: the database file; empty means data_dir/kansoku.db.
+  # postgres: required, a connection URL or keyword/value string, e.g.
+  # postgres://kansoku:PASSWORD@127.0.0.1:5432/kansoku?sslmode=disable
+  # (migrations run when kansoku starts).
   dsn: ""
 
 portal:
