@@ -2,9 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
+	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store"
 	"github.com/kansoku/kansoku/internal/store/postgres"
 	"github.com/kansoku/kansoku/internal/store/postgres/pgtest"
@@ -32,4 +35,27 @@ func open(t *testing.T) *postgres.DB {
 // TestConformance holds the PostgreSQL store to the behaviour every driver shares.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+// BenchmarkInsertBatch stores batches of 1000 new login events, the
+// collector's default batch, on the throwaway server (fsync off).
+func BenchmarkInsertBatch(b *testing.B) {
+	srv := pgtest.Shared(b)
+	db, err := postgres.Open(context.Background(), srv.DSN(srv.NewDatabase(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		batch := make([]*event.Event, 1000)
+		for j := range batch {
+			batch[j] = storetest.Event("login.failed", fmt.Sprintf("S%d", j%50), t0, "127.0.0.5").SetText("username", "root").SetText("password", "admin")
+		}
+		if _, err := db.InsertEvents(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
 }
