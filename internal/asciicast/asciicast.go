@@ -4,6 +4,7 @@
 package asciicast
 
 import (
+	"bytes"
 	"strconv"
 	"sync"
 	"time"
@@ -28,6 +29,9 @@ type Recorder struct {
 	max       int
 	last      time.Duration
 	truncated bool
+	// The last long input and its escaped form (opening quote, no closing
+	// one), reused when the echo of it is output.
+	echoRaw, echoEsc []byte
 }
 
 // Option adjusts a Recorder.
@@ -115,7 +119,23 @@ func (r *Recorder) add(code byte, p []byte) {
 	b = append(b, ", \""...)
 	b = append(b, code)
 	b = append(b, "\", "...)
-	b = AppendString(b, p)
+	switch {
+	case code == 'o' && len(r.echoRaw) > 0 && bytes.HasPrefix(p, r.echoRaw):
+		// The terminal echoes what was just typed, so the escaped form of
+		// that part is already known (it ends in ASCII, so the escaping of
+		// the rest does not depend on it).
+		b = append(b, r.echoEsc...)
+		b = appendTail(b, p[len(r.echoRaw):])
+		r.echoRaw = r.echoRaw[:0]
+	case code == 'i' && len(p) >= 64 && p[len(p)-1] < utf8.RuneSelf:
+		s := len(b)
+		b = AppendString(b, p)
+		r.echoRaw = append(r.echoRaw[:0], p...)
+		r.echoEsc = append(r.echoEsc[:0], b[s:len(b)-1]...)
+	default:
+		r.echoRaw = r.echoRaw[:0]
+		b = AppendString(b, p)
+	}
 	b = append(b, "]\n"...)
 	r.size += len(b) - start
 	*last = b
@@ -224,7 +244,11 @@ const hex = "0123456789abcdef"
 // as asciinema itself decodes terminal output; the exact bytes live in
 // the session's events.
 func AppendString(b, p []byte) []byte {
-	b = append(b, '"')
+	return appendTail(append(b, '"'), p)
+}
+
+// appendTail appends p escaped and the closing quote.
+func appendTail(b, p []byte) []byte {
 	for i := 0; i < len(p); {
 		// Copy the run of bytes that need no escaping in one go.
 		j := i

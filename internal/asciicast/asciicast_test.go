@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -132,5 +134,39 @@ func TestReleaseReuse(t *testing.T) {
 	}
 	if bytes.Contains(b.Bytes(), []byte("aaa")) {
 		t.Fatal("a released recording's bytes leaked into a later one")
+	}
+}
+
+// Output that echoes the last input reuses its escaped form; the event must
+// be exactly what escaping the whole output gives, whatever the bytes.
+func TestEchoReuse(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ab\\\"\r\n\t\x00\x7f\xc3\xa9\xe2\x80\xa8\xff ")
+	gen := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		return b
+	}
+	for i := range 2000 {
+		in := append(gen(64+rnd.IntN(200)), "\r\n"[rnd.IntN(2):]...)
+		var out []byte
+		switch i % 3 {
+		case 0: // the echo, then command output
+			out = append(append([]byte(nil), in...), gen(rnd.IntN(50))...)
+		case 1: // not an echo
+			out = gen(1 + rnd.IntN(300))
+		case 2: // input ending inside a multibyte character that the output completes
+			in[len(in)-1] = 0xc3
+			out = append(append([]byte(nil), in...), 0xa9, 'x')
+		}
+		r := New(time.Unix(0, 0), WithClock(func() time.Time { return time.Unix(0, 0) }))
+		r.Input(in)
+		r.Output(out)
+		want := `[0.000000, "o", ` + string(AppendString(nil, out)) + "]\n"
+		if got := string(r.Bytes()); !strings.HasSuffix(got, want) {
+			t.Fatalf("case %d: output event\n%q\nwant\n%q", i, got[strings.LastIndex(got[:len(got)-1], "\n")+1:], want)
+		}
 	}
 }
