@@ -87,7 +87,7 @@ func (s *Shell) errf(fr *frame, io stdio, cmd, format string, a ...any) {
 // runTop runs one interactive input line.
 func (s *Shell) runTop(ctx context.Context, line string, tw io.Writer) int {
 	fr := &frame{name: "-sh", args: []string{"-sh"}}
-	l, err := parse(line, s.lim.MaxDepth*4)
+	l, err := parseShared(line, s.lim.MaxDepth*4)
 	if err != nil {
 		fmt.Fprintf(tw, "-sh: %v\n", err)
 		return 2
