@@ -2,50 +2,61 @@ package shell
 
 import "strings"
 
+// wordBuilder collects the parts of one word. A literal that is one piece
+// of the source (the usual case) is kept as that substring; only literals
+// built from several pieces are copied into lit. It lives on the stack of
+// readWord (no closures), since every word of every line goes through it.
+type wordBuilder struct {
+	w         *word
+	lit       strings.Builder
+	one       string
+	pieces    int
+	litQuoted bool
+}
+
+func (b *wordBuilder) flush() {
+	if b.pieces == 0 {
+		return
+	}
+	text := b.one
+	if b.pieces > 1 {
+		text = b.lit.String()
+		b.lit = strings.Builder{}
+	}
+	if text != "" {
+		b.w.parts = append(b.w.parts, part{kind: pLit, text: text, quoted: b.litQuoted})
+	}
+	b.pieces = 0
+}
+
+func (b *wordBuilder) addLit(s string, quoted bool) {
+	if b.pieces > 0 && b.litQuoted != quoted {
+		b.flush()
+	}
+	b.litQuoted = quoted
+	switch b.pieces {
+	case 0:
+		b.one = s
+	case 1:
+		b.lit.Grow(len(b.one) + len(s))
+		b.lit.WriteString(b.one)
+		b.lit.WriteString(s)
+	default:
+		b.lit.WriteString(s)
+	}
+	b.pieces++
+}
+
+func (b *wordBuilder) addPart(pt part) {
+	b.flush()
+	b.w.parts = append(b.w.parts, pt)
+}
+
 // readWord reads one word at pos (which is not a metacharacter).
 func (p *parser) readWord() *word {
-	w := &word{}
-	// A literal that is one piece of the source (the usual case) is kept
-	// as that substring; only literals built from several pieces are
-	// copied into lit.
-	var lit strings.Builder
-	one, pieces := "", 0
-	litQuoted := false
-	flush := func() {
-		if pieces == 0 {
-			return
-		}
-		text := one
-		if pieces > 1 {
-			text = lit.String()
-			lit = strings.Builder{}
-		}
-		if text != "" {
-			w.parts = append(w.parts, part{kind: pLit, text: text, quoted: litQuoted})
-		}
-		pieces = 0
-	}
-	addLit := func(s string, quoted bool) {
-		if pieces > 0 && litQuoted != quoted {
-			flush()
-		}
-		litQuoted = quoted
-		switch pieces {
-		case 0:
-			one = s
-		case 1:
-			lit.Grow(len(one) + len(s))
-			lit.WriteString(one)
-			lit.WriteString(s)
-		default:
-			lit.WriteString(s)
-		}
-		pieces++
-	}
-	addPart := func(pt part) {
-		flush()
-		w.parts = append(w.parts, pt)
-	}
+	w := p.newWord()
+	b := wordBuilder{w: w}
+	addLit, addPart := b.addLit, b.addPart
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
 		if isMeta(c) {
@@ -77,8 +88,8 @@ func (p *parser) readWord() *word {
 		case '"':
 			p.pos++
 			n := len(w.parts)
-			p.readDouble(addLit, addPart)
-			flush()
+			p.readDouble(&b)
+			b.flush()
 			if len(w.parts) == n {
 				addPart(part{kind: pLit, text: "", quoted: true})
 			}
@@ -98,12 +109,13 @@ func (p *parser) readWord() *word {
 			addLit(p.src[s:p.pos], false)
 		}
 	}
-	flush()
+	b.flush()
 	return w
 }
 
 // readDouble reads a double-quoted string; pos is after the opening quote.
-func (p *parser) readDouble(addLit func(string, bool), addPart func(part)) {
+func (p *parser) readDouble(b *wordBuilder) {
+	addLit, addPart := b.addLit, b.addPart
 	for {
 		if p.pos >= len(p.src) {
 			p.fail("unterminated quoted string")

@@ -30,6 +30,7 @@ type part struct {
 
 type word struct {
 	parts []part
+	first [1]part // parts' first backing array: most words have one part
 }
 
 func (w *word) String() string {
@@ -153,6 +154,18 @@ type parser struct {
 	pending  []*redir // here-documents waiting for the next newline
 	lpos     int      // lineAt cache: position and its line number
 	lline    int
+	words    []word // words are handed out from blocks: one allocation for several
+}
+
+// newWord returns an empty word from the parser's current block.
+func (p *parser) newWord() *word {
+	if len(p.words) == 0 {
+		p.words = make([]word, 8)
+	}
+	w := &p.words[0]
+	p.words = p.words[1:]
+	w.parts = w.first[:0]
+	return w
 }
 
 // lineAt returns the 1-based line number of pos; positions are mostly
@@ -174,6 +187,14 @@ var reserved = map[string]bool{
 	"while": true, "until": true, "for": true, "do": true, "done": true,
 	"in": true, "case": true, "esac": true, "{": true, "}": true, "!": true,
 }
+
+// reservedStart are the first bytes of the reserved words.
+var reservedStart = func() (t [256]bool) {
+	for w := range reserved {
+		t[w[0]] = true
+	}
+	return t
+}()
 
 func parse(src string, maxDepth int) (l *list, err error) {
 	p := &parser{src: src, maxDepth: maxDepth}
@@ -271,6 +292,9 @@ func (p *parser) peekToken() string {
 
 // peekReserved returns the reserved word at pos, if any.
 func (p *parser) peekReserved() string {
+	if p.pos >= len(p.src) || !reservedStart[p.src[p.pos]] {
+		return "" // most commands start with a path or a name: no scan
+	}
 	e := p.pos
 	for e < len(p.src) && !isMeta(p.src[e]) {
 		c := p.src[e]
