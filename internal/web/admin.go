@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/alert"
@@ -23,7 +24,12 @@ const (
 )
 
 // dummyHash keeps a login for an unknown user as slow as for a known one.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("kansoku-no-such-user"), 12)
+// It is made on first use: hashing at cost 12 takes a quarter of a second,
+// which every kansoku command would otherwise pay at start.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("kansoku-no-such-user"), 12)
+	return h
+})
 
 func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("GET /admin/login", s.pageLogin)
@@ -71,7 +77,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(pw))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(pw))
 		s.audit(r.Context(), user, "login.failed", ip.String())
 		http.Redirect(w, r, "/admin/login?bad=1", http.StatusSeeOther)
 		return
