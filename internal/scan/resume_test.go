@@ -2,12 +2,15 @@ package scan_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,5 +128,83 @@ func TestScanRateIsBounded(t *testing.T) {
 	// 5 probes took at least 4/50 s; the space is 65536, far from done.
 	if st.Completed || st.Probes > uint64(st.Duration.Seconds()*50)+2 {
 		t.Fatalf("rate exceeded: %d probes in %v", st.Probes, st.Duration)
+	}
+}
+
+// cancelAfter is a buffering JSON-lines sink that interrupts the scan (as
+// SIGINT would) after n results.
+type cancelAfter struct {
+	*scan.JSONLSink
+	mu     sync.Mutex
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Put(ctx context.Context, r *scan.HostResult) error {
+	c.mu.Lock()
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+	c.mu.Unlock()
+	return c.JSONLSink.Put(ctx, r)
+}
+
+// The JSON lines output is buffered; a scan that is interrupted and resumed
+// still writes every open port to the file. (Probes that finished beyond the
+// checkpoint's low-water mark are repeated on resume, so a port may appear
+// twice, as with ZMap's resume.)
+func TestBufferedOutputAcrossResume(t *testing.T) {
+	ctx := context.Background()
+	farm, err := devicefarm.Start(ctx, devicefarm.Config{Base: netip.MustParsePrefix("127.23.0.0/16"), Count: 200, Seed: 6, NoUDP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer farm.Close()
+	dir := t.TempDir()
+	cfg := scan.Config{
+		Targets: []string{"127.23.0.0/24"}, Ports: []string{"21,22,23,80,443,502"}, Modules: []string{"none"},
+		Rate: 3000, Concurrency: 64, Seed: 12, Checkpoint: filepath.Join(dir, "cp"), ConnectTimeout: 10 * time.Second,
+	}
+	out, err := os.Create(filepath.Join(dir, "out.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if _, err := scan.Run(runCtx, cfg, &cancelAfter{JSONLSink: scan.NewJSONLSink(out), n: 15, cancel: cancel}, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("first run: %v", err)
+	}
+	if st, err := scan.Run(ctx, cfg, scan.NewJSONLSink(out), nil); err != nil || !st.Completed {
+		t.Fatalf("second run: %v %+v", err, st)
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r struct {
+			IP   string `json:"ip"`
+			Port int    `json:"port"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		count[fmt.Sprintf("%s:%d/tcp", r.IP, r.Port)]++
+	}
+	var want []string
+	for _, o := range farm.Open() {
+		if netip.MustParsePrefix("127.23.0.0/24").Contains(netip.MustParseAddrPort(o[:len(o)-4]).Addr()) && strings.HasSuffix(o, "/tcp") {
+			want = append(want, o)
+		}
+	}
+	var got []string
+	for k := range count {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("file holds %d ports, want %d:\n missing %v\n extra %v", len(got), len(want), diff(want, got), diff(got, want))
 	}
 }

@@ -138,9 +138,6 @@ func Run(ctx context.Context, cfg Config, sink Sink, logger *slog.Logger) (Stats
 	cpStop := make(chan struct{})
 	go func() {
 		defer close(cpDone)
-		if cfg.Checkpoint == "" {
-			return
-		}
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -148,7 +145,11 @@ func Run(ctx context.Context, cfg Config, sink Sink, logger *slog.Logger) (Stats
 			case <-cpStop:
 				return
 			case <-t.C:
-				r.saveCheckpoint(space, perm, false)
+				if cfg.Checkpoint != "" {
+					r.saveCheckpoint(space, perm, false)
+				} else {
+					r.flushSink()
+				}
 			}
 		}
 	}()
@@ -175,6 +176,8 @@ func Run(ctx context.Context, cfg Config, sink Sink, logger *slog.Logger) (Stats
 		if err := r.saveCheckpoint(space, perm, completed); err != nil {
 			return st, err
 		}
+	} else if err := r.flushSink(); err != nil {
+		return st, err
 	}
 	if cfg.OnClusters != nil {
 		cfg.OnClusters(clusters)
@@ -225,9 +228,35 @@ func startPosition(cfg Config, space *Space) (Permutation, uint64, error) {
 }
 
 func (r *runner) saveCheckpoint(space *Space, perm Permutation, done bool) error {
-	cp := &Checkpoint{Version: 1, Space: space.Fingerprint(), Permutation: perm, Position: r.tracker.low(), Done: done, Time: time.Now().UTC()}
+	// The position first, then the flush: every probe done by the time the
+	// position is read has its result in the sink's buffer, so it is on
+	// disk before the checkpoint says it is done.
+	pos := r.tracker.low()
+	if err := r.flushSink(); err != nil {
+		return err
+	}
+	cp := &Checkpoint{Version: 1, Space: space.Fingerprint(), Permutation: perm, Position: pos, Done: done, Time: time.Now().UTC()}
 	if err := cp.Save(r.cfg.Checkpoint); err != nil {
 		r.log.Warn("checkpoint", "err", err)
+		return err
+	}
+	return nil
+}
+
+// flushSink writes what a buffering sink holds; a failure is the scan's
+// error, as a failed Put is.
+func (r *runner) flushSink() error {
+	f, ok := r.sink.(Flusher)
+	if !ok {
+		return nil
+	}
+	if err := f.Flush(); err != nil {
+		r.mu.Lock()
+		if r.sinkErr == nil {
+			r.sinkErr = err
+		}
+		r.mu.Unlock()
+		r.log.Warn("flush results", "err", err)
 		return err
 	}
 	return nil

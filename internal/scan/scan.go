@@ -8,6 +8,7 @@
 package scan
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -141,14 +142,17 @@ type Sink interface {
 // JSONLSink writes one JSON object per line; it is safe for concurrent use.
 type JSONLSink struct {
 	mu  sync.Mutex
+	bw  *bufio.Writer
 	enc *json.Encoder
 }
 
-// NewJSONLSink returns a Sink writing JSON lines to w.
+// NewJSONLSink returns a Sink writing JSON lines to w. Lines are buffered;
+// Run flushes them every second, before each checkpoint and at the end.
 func NewJSONLSink(w io.Writer) *JSONLSink {
-	enc := json.NewEncoder(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(true)
-	return &JSONLSink{enc: enc}
+	return &JSONLSink{bw: bw, enc: enc}
 }
 
 // Put writes r as one line.
@@ -159,6 +163,23 @@ func (s *JSONLSink) Put(_ context.Context, r *HostResult) error {
 		return fmt.Errorf("scan: write result: %w", err)
 	}
 	return nil
+}
+
+// Flush writes the buffered lines.
+func (s *JSONLSink) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.bw.Flush(); err != nil {
+		return fmt.Errorf("scan: write results: %w", err)
+	}
+	return nil
+}
+
+// Flusher is a Sink that buffers: Run calls Flush every second, before it
+// saves a checkpoint (so a checkpoint never counts a result that is not
+// written yet) and when the scan ends.
+type Flusher interface {
+	Flush() error
 }
 
 // SinkFunc adapts a function to Sink.

@@ -10,8 +10,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 )
 
 // Page is one HTTP response to cluster.
@@ -95,8 +98,9 @@ func Analyze(pages []Page, opts Options) Result {
 	}
 	groups := map[gkey]*group{}
 	var order []*group
-	for _, p := range pages {
-		d := parse(p.Body)
+	docs := parseAll(pages)
+	for i, p := range pages {
+		d := docs[i]
 		fav := int64(1) << 40 // no favicon
 		if p.FaviconHash != nil {
 			fav = int64(*p.FaviconHash)
@@ -216,4 +220,30 @@ func mostCommon(m map[string]int) string {
 		}
 	}
 	return best
+}
+
+// parseAll parses the pages on every core: parsing is most of the work of
+// a batch, and each page is parsed on its own.
+func parseAll(pages []Page) []*doc {
+	docs := make([]*doc, len(pages))
+	workers := min(runtime.GOMAXPROCS(0), (len(pages)+63)/64)
+	if workers <= 1 {
+		for i, p := range pages {
+			docs[i] = parse(p.Body)
+		}
+		return docs
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(pages); i = int(next.Add(1)) - 1 {
+				docs[i] = parse(pages[i].Body)
+			}
+		}()
+	}
+	wg.Wait()
+	return docs
 }
