@@ -96,8 +96,6 @@ func cmdCat(s *Shell, c *call) int {
 	return st
 }
 
-// writeColumns lays names out like BusyBox ls on a terminal: column-major,
-// column width the longest name plus two.
 func cmdMkdir(s *Shell, c *call) int {
 	set, dirs := flags(c.args[1:], "m")
 	if len(dirs) == 0 {

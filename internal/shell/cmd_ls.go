@@ -115,6 +115,8 @@ func isTerminal(w any) bool {
 	return ok
 }
 
+// writeColumns lays names out like BusyBox ls on a terminal: column-major,
+// column width the longest name plus two.
 func writeColumns(w interface{ Write([]byte) (int, error) }, names []string, width int) {
 	if len(names) == 0 {
 		return
