@@ -9,7 +9,7 @@ import "sync"
 // makes up can cost it only its hit rate.
 const (
 	maxCachedLine = 256  // longer lines (droppers) are rarely repeated
-	maxCached     = 4096 // entries, at most ~1 MiB of keys
+	maxCached     = 4096 // entries: a few MiB at most, trees included
 )
 
 type parseKey struct {
