@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
@@ -97,9 +98,48 @@ type hostAggregate struct {
 	Templates []store.HostTemplate `json:"templates"`
 }
 
+// aggCache keeps what anonymous callers see for a while: the counts read
+// every matching row, and anyone may ask for them.
+type aggCache struct {
+	mu sync.Mutex
+	m  map[time.Time]aggEntry // by since, truncated to the minute
+}
+
+type aggEntry struct {
+	at  time.Time
+	agg *hostAggregate
+}
+
+const aggTTL = 30 * time.Second
+
 // aggregate loads the counts and the template clusters; the clusters keep
-// their labels only when withLabels.
+// their labels only when withLabels. Label-free aggregates are cached.
 func (s *Server) aggregate(ctx context.Context, since time.Time, withLabels bool) (*hostAggregate, error) {
+	if withLabels {
+		return s.loadAggregate(ctx, since, true)
+	}
+	since = since.Truncate(time.Minute)
+	c := &s.hostAgg
+	c.mu.Lock()
+	e, ok := c.m[since]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < aggTTL {
+		return e.agg, nil
+	}
+	agg, err := s.loadAggregate(ctx, since, false)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 16 {
+		c.m = map[time.Time]aggEntry{}
+	}
+	c.m[since] = aggEntry{time.Now(), agg}
+	c.mu.Unlock()
+	return agg, nil
+}
+
+func (s *Server) loadAggregate(ctx context.Context, since time.Time, withLabels bool) (*hostAggregate, error) {
 	sum, err := s.opts.Store.HostSummary(ctx, since, hostTop)
 	if err != nil {
 		return nil, err

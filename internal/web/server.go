@@ -63,6 +63,8 @@ type Server struct {
 	limit  *rateLimiter
 	logins *rateLimiter
 	dash   dashCache
+	// hostAgg caches the anonymous hosts aggregates.
+	hostAgg aggCache
 }
 
 // New builds the portal.
