@@ -1,7 +1,10 @@
 // Package store is the interface between kansoku's data and everything that
 // reads or writes it: the collector (the only writer of events) and the
 // portal. Sensors never see it. Implementations live in subpackages
-// (sqlite; PostgreSQL can be added behind the same interface).
+// (sqlite, postgres). What they share that holds no SQL lives here, so that
+// both behave alike: cursors (cursor.go), page limits (page.go), the rules
+// that derive tables from events (derive.go, lists.go) and the dashboard's
+// assembly (dashboard.go).
 package store
 
 import (

@@ -5,18 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store"
 )
-
-// mergeGap is how far apart two sensors' views of one victim and protocol
-// may be and still be one attack: AmpPot's gap timeout.
-const mergeGap = time.Hour
 
 // remergeSQL recomputes a merged attack from its parts. Different sensors
 // are different reflectors: the victim received the sum of their peak
@@ -32,22 +26,11 @@ const remergeSQL = `UPDATE merged_attacks m SET sensors = p.sensors, ports = p.p
 // attack files one sensor's view of an amplification attack and merges it
 // with other sensors' views of the same victim and protocol.
 func (d *deriver) attack(ctx context.Context, e *event.Event) error {
-	aid := clean(e.Str("attack_id"))
-	victim := e.SrcIP
-	if v, err := netip.ParseAddr(e.Str("victim_ip")); err == nil {
-		victim = v
-	}
-	proto := clean(e.Str("protocol"))
-	if aid == "" || !victim.IsValid() || proto == "" {
+	p, ok := store.AttackPartOf(e)
+	if !ok {
 		return nil
 	}
-	start, last := e.Time, e.Time
-	if t, err := time.Parse(time.RFC3339Nano, e.Str("start")); err == nil {
-		start = t
-	}
-	if t, err := time.Parse(time.RFC3339Nano, e.Str("end")); err == nil {
-		last = t
-	}
+	aid, victim, proto, start, last := clean(p.ID), p.Victim, clean(p.Protocol), p.Start, p.Last
 	// The lookups below must see what this batch queued so far.
 	if err := d.send(ctx); err != nil {
 		return err
@@ -58,7 +41,7 @@ func (d *deriver) attack(ctx context.Context, e *event.Event) error {
 		// A new view: join an attack on the same victim and protocol that
 		// was active within the gap, or start one.
 		err = d.tx.QueryRow(ctx, `SELECT id FROM merged_attacks WHERE victim = $1::inet AND protocol = $2 AND last >= $3 AND start <= $4 ORDER BY last DESC LIMIT 1`,
-			addr(victim), proto, start.Add(-mergeGap), last.Add(mergeGap)).Scan(&merged)
+			addr(victim), proto, start.Add(-store.MergeGap), last.Add(store.MergeGap)).Scan(&merged)
 		if errors.Is(err, pgx.ErrNoRows) {
 			merged, err = aid, nil
 			d.queue(`INSERT INTO merged_attacks (id, victim, protocol, start, last, request, country, asn) VALUES ($1, $2::inet, $3, $4, $5, $6, $7, $8)`,
@@ -75,8 +58,8 @@ func (d *deriver) attack(ctx context.Context, e *event.Event) error {
 		start = LEAST(attack_parts.start, excluded.start), last = GREATEST(attack_parts.last, excluded.last), ended = attack_parts.ended OR excluded.ended,
 		packets = GREATEST(attack_parts.packets, excluded.packets), request_bytes = GREATEST(attack_parts.request_bytes, excluded.request_bytes),
 		reply_bytes = GREATEST(attack_parts.reply_bytes, excluded.reply_bytes), peak_pps = GREATEST(attack_parts.peak_pps, excluded.peak_pps)`,
-		aid, merged, clean(e.Sensor), int32(e.Int("port")), start, last, e.Kind == "amp.attack.end",
-		e.Int("packets"), e.Int("request_bytes"), e.Int("reply_bytes"), floatOf(e.Data["peak_pps"]))
+		aid, merged, clean(e.Sensor), int32(e.Int("port")), start, last, p.Ended,
+		e.Int("packets"), e.Int("request_bytes"), e.Int("reply_bytes"), store.FloatOf(e.Data["peak_pps"]))
 	d.queue(remergeSQL, merged)
 	return nil
 }
@@ -102,16 +85,13 @@ func (db *DB) MergedAttacks(ctx context.Context, q store.AttackQuery) ([]store.M
 		add("victim <<= $%d::cidr", prefix(q.Victim))
 	}
 	if q.After != "" {
-		seq, err := decodeCursor(q.After)
+		seq, err := store.DecodeCursor(q.After)
 		if err != nil {
 			return nil, err
 		}
 		add("seq < $%d", seq)
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit := store.PageLimit(q.Limit)
 	query := `SELECT seq, id, host(victim), protocol, ports::text, sensors::text, start, last, ended, packets, request_bytes, reply_bytes, peak_pps, request, country, asn FROM merged_attacks`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -129,7 +109,7 @@ func (db *DB) MergedAttacks(ctx context.Context, q store.AttackQuery) ([]store.M
 		err := r.Scan(&seq, &a.ID, &victim, &a.Protocol, &ports, &sensors, &a.Start, &a.Last, &a.Ended, &a.Packets, &a.RequestBytes, &a.ReplyBytes, &a.PeakPPS, &a.Request, &a.Country, &a.ASN)
 		_ = json.Unmarshal([]byte(ports), &a.Ports)
 		_ = json.Unmarshal([]byte(sensors), &a.Sensors)
-		a.Victim, a.Start, a.Last, a.Cursor = parseAddr(victim), a.Start.UTC(), a.Last.UTC(), encodeCursor(seq)
+		a.Victim, a.Start, a.Last, a.Cursor = parseAddr(victim), a.Start.UTC(), a.Last.UTC(), store.EncodeCursor(seq)
 		return a, err
 	})
 	if err != nil {

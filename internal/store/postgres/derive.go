@@ -2,12 +2,11 @@ package postgres
 
 import (
 	"context"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
 )
 
 // deriver updates the tables derived from events inside the insert
@@ -55,7 +54,7 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 	case "session.closed":
 		d.ensureSession(e)
 		d.queue(`UPDATE sessions SET end_at = $1, duration = $2, bytes_in = $3, bytes_out = $4, reason = $5 WHERE id = $6`,
-			e.Time, floatOf(e.Data["duration"]), e.Int("bytes_in"), e.Int("bytes_out"), clean(e.Str("reason")), sid)
+			e.Time, store.FloatOf(e.Data["duration"]), e.Int("bytes_in"), e.Int("bytes_out"), clean(e.Str("reason")), sid)
 	case "login.success":
 		d.ensureSession(e)
 		d.queue(`UPDATE sessions SET username = $1, password = $2, logged_in = true WHERE id = $3`, []byte(e.Text("username")), []byte(e.Text("password")), sid)
@@ -126,69 +125,18 @@ func (d *deriver) url(e *event.Event) {
 	if raw == "" {
 		return
 	}
-	host := ""
-	if u, err := url.Parse(raw); err == nil {
-		host = u.Hostname()
-	}
-	status := "offline"
-	switch {
-	case e.Kind == "download.ok":
-		status = "online"
-	case e.Str("error") == "refused-address" || e.Str("error") == "fetcher-disabled" || e.Str("error") == "rate-limited":
-		status = "unknown"
-	}
 	d.queue(`INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count) VALUES ($1, $2, $3, $3, $4, $5, 1)
 		ON CONFLICT (url) DO UPDATE SET first_seen = LEAST(urls.first_seen, excluded.first_seen),
 		count = urls.count + 1,
 		status = CASE WHEN excluded.last_seen >= urls.last_seen THEN excluded.status ELSE urls.status END,
 		sha256 = CASE WHEN excluded.sha256 <> '' THEN excluded.sha256 ELSE urls.sha256 END,
 		last_seen = GREATEST(urls.last_seen, excluded.last_seen)`,
-		raw, host, e.Time, status, clean(e.Str("sha256")))
-}
-
-// maxKey bounds attacker-chosen keys (credentials) in the counter table.
-const maxKey = 64
-
-func clip(s string) string {
-	if len(s) > maxKey {
-		return s[:maxKey]
-	}
-	return s
+		raw, store.URLHost(raw), e.Time, store.URLStatus(e), clean(e.Str("sha256")))
 }
 
 // count adds e to the dashboard's per-day counters, written at flush.
 func (d *deriver) count(e *event.Event, day string) {
-	add := func(dim, key string) { d.portal[[3]string{dim, day, key}]++ }
-	add("events", "")
-	switch e.Kind {
-	case "session.connect":
-		add("port", strconv.Itoa(int(e.DstPort))+"/"+e.Honeypot)
-		add("honeypot", e.Honeypot)
-		if c := e.Str("src_country"); c != "" {
-			add("country", clip(c))
-		}
-		if a := e.Int("src_asn"); a > 0 {
-			add("asn", strconv.FormatInt(a, 10))
-		}
-	case "amp.request", "amp.scan":
-		// Requests to the reflectors: the abused UDP services.
-		add("port", strconv.Itoa(int(e.DstPort))+"/"+e.Honeypot)
-	case "login.failed", "login.success":
-		add("login", "")
-		add("cred", clip(e.Text("username"))+":"+clip(e.Text("password")))
-	case "amp.attack.start":
-		add("attacks", "")
-		add("attack_proto", clip(e.Str("protocol")))
-		c := e.Str("src_country")
-		if c == "" {
-			c = "??"
-		}
-		add("attack_country", clip(c))
-	case "analysis.report":
-		if f := e.Str("family"); f != "" {
-			add("family", clip(f))
-		}
-	}
+	store.PortalCounts(e, func(dim, key string) { d.portal[[3]string{dim, day, key}]++ })
 }
 
 func (d *deriver) flush(ctx context.Context) error {
@@ -201,16 +149,4 @@ func (d *deriver) flush(ctx context.Context) error {
 			ON CONFLICT (day, honeypot, kind, country) DO UPDATE SET n = daily_counts.n + excluded.n`, k[0], k[1], k[2], k[3], n)
 	}
 	return d.send(ctx)
-}
-
-func floatOf(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	}
-	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -118,50 +119,25 @@ func scanEvent(sc pgx.Row, extra ...any) (*event.Event, error) {
 func (db *DB) Events(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
 	var where []string
 	var args []any
-	add := func(cond string, v any) {
+	err := store.EventConditions(q, func(col, op string, v any) {
+		cast := ""
+		switch x := v.(type) {
+		case string:
+			v = clean(x)
+		case netip.Addr:
+			v, cast = addr(x), "::inet"
+		}
 		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if !q.Since.IsZero() {
-		add("time >= $%d", q.Since)
-	}
-	if !q.Until.IsZero() {
-		add("time < $%d", q.Until)
-	}
-	if q.Sensor != "" {
-		add("sensor = $%d", clean(q.Sensor))
-	}
-	if q.Honeypot != "" {
-		add("honeypot = $%d", clean(q.Honeypot))
-	}
-	if q.Kind != "" {
-		add("kind = $%d", clean(q.Kind))
-	}
-	if q.SrcIP.IsValid() {
-		add("src_ip = $%d::inet", addr(q.SrcIP))
-	}
-	if q.Session != "" {
-		add("session = $%d", clean(q.Session))
+		where = append(where, fmt.Sprintf("%s %s $%d%s", col, op, len(args), cast))
+	})
+	if err != nil {
+		return store.EventPage{}, err
 	}
 	order := "DESC"
 	if q.Ascending {
 		order = "ASC"
 	}
-	if q.After != "" {
-		seq, err := decodeCursor(q.After)
-		if err != nil {
-			return store.EventPage{}, err
-		}
-		if q.Ascending {
-			add("seq > $%d", seq)
-		} else {
-			add("seq < $%d", seq)
-		}
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit := store.PageLimit(q.Limit)
 	sqlq := `SELECT seq, ` + eventCols + ` FROM events`
 	if len(where) > 0 {
 		sqlq += " WHERE " + strings.Join(where, " AND ")
@@ -182,7 +158,7 @@ func (db *DB) Events(ctx context.Context, q store.EventQuery) (store.EventPage, 
 			return store.EventPage{}, err
 		}
 		if len(page.Events) == limit {
-			page.Next = encodeCursor(lastSeq)
+			page.Next = store.EncodeCursor(lastSeq)
 			break
 		}
 		page.Events = append(page.Events, e)

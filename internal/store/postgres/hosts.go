@@ -2,12 +2,8 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,92 +15,19 @@ import (
 // host keeps the hosts table at the scanner's newest view: a late, older
 // result does not replace it.
 func (d *deriver) host(e *event.Event) {
-	if !e.DstIP.IsValid() {
+	h, ok := store.HostResultOf(e)
+	if !ok {
 		return
 	}
-	service := ""
-	if data, ok := e.Data["data"].(map[string]any); ok {
-		for name, v := range data {
-			if m, ok := v.(map[string]any); ok && m["status"] == "success" && (service == "" || name < service) {
-				service = name
-			}
-		}
-	}
-	cl, _ := e.Data["classification"].(map[string]any)
-	str := func(k string) string { s, _ := cl[k].(string); return clean(s) }
-	transport := clean(e.Transport)
-	if transport == "" {
-		transport = "tcp"
-	}
+	// jsonb holds no \u0000: the lists' strings are cleaned too.
 	d.queue(`INSERT INTO hosts (ip, port, transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, last_seen)
 		VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $12) ON CONFLICT (ip, port, transport) DO UPDATE SET
 		service = excluded.service, vendor = excluded.vendor, product = excluded.product, device_type = excluded.device_type,
 		class = excluded.class, findings = excluded.findings, labels = excluded.labels, template = excluded.template,
 		first_seen = LEAST(hosts.first_seen, excluded.first_seen), last_seen = excluded.last_seen
 		WHERE excluded.last_seen >= hosts.last_seen`,
-		addr(e.DstIP), int32(e.DstPort), transport, clean(service), str("vendor"), str("product"), str("device_type"), str("class"),
-		jsonList(e.Data["findings"]), jsonList(e.Data["labels"]), clean(e.Str("template")), e.Time)
-}
-
-// jsonList is v as a JSON array for a jsonb column, its strings cleaned
-// (jsonb holds no \u0000); anything but a list is an empty one.
-func jsonList(v any) string {
-	l, ok := v.([]any)
-	if !ok {
-		return "[]"
-	}
-	out := make([]any, len(l))
-	for i, x := range l {
-		if s, ok := x.(string); ok {
-			x = clean(s)
-		}
-		out[i] = x
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return "[]"
-	}
-	return string(b)
-}
-
-// hostCursor is the position of a host in the listing order.
-type hostCursor struct {
-	crit      bool
-	last      int64 // unix nanoseconds
-	ip        string
-	port      int64
-	transport string
-}
-
-func (c hostCursor) encode() string {
-	crit := 0
-	if c.crit {
-		crit = 1
-	}
-	s := fmt.Sprintf("%d %d %s %d %s", crit, c.last, c.ip, c.port, c.transport)
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
-}
-
-func decodeHostCursor(s string) (hostCursor, error) {
-	var c hostCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, store.ErrBadCursor
-	}
-	f := strings.Split(string(b), " ")
-	if len(f) != 5 {
-		return c, store.ErrBadCursor
-	}
-	crit, e1 := strconv.Atoi(f[0])
-	var e2, e3, e4 error
-	c.last, e2 = strconv.ParseInt(f[1], 10, 64)
-	_, e3 = netip.ParseAddr(f[2])
-	c.port, e4 = strconv.ParseInt(f[3], 10, 64)
-	c.crit, c.ip, c.transport = crit == 1, f[2], f[4]
-	if e1 != nil || e2 != nil || e3 != nil || e4 != nil || (crit != 0 && crit != 1) {
-		return c, store.ErrBadCursor
-	}
-	return c, nil
+		addr(e.DstIP), int32(e.DstPort), clean(h.Transport), clean(h.Service), clean(h.Vendor), clean(h.Product), clean(h.DeviceType), clean(h.Class),
+		store.JSONList(h.Findings, clean), store.JSONList(h.Labels, clean), clean(h.Template), e.Time)
 }
 
 // hostsSQL is the query for q: critical first, then newest first, paged
@@ -141,24 +64,21 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 	}
 	order := "(class = 'critical') DESC, last_seen DESC, ip DESC, port DESC, transport DESC"
 	if q.After != "" {
-		c, err := decodeHostCursor(q.After)
+		c, err := store.DecodeHostCursor(q.After)
 		if err != nil {
 			return "", nil, err
 		}
-		last := time.Unix(0, c.last)
+		last := time.Unix(0, c.LastSeen)
 		if q.Class != "" {
-			add("(last_seen, ip, port, transport) < ($%d, $%d::inet, $%d, $%d)", last, c.ip, c.port, c.transport)
+			add("(last_seen, ip, port, transport) < ($%d, $%d::inet, $%d, $%d)", last, c.IP, c.Port, c.Transport)
 		} else {
-			add("((class = 'critical'), last_seen, ip, port, transport) < ($%d, $%d, $%d::inet, $%d, $%d)", c.crit, last, c.ip, c.port, c.transport)
+			add("((class = 'critical'), last_seen, ip, port, transport) < ($%d, $%d, $%d::inet, $%d, $%d)", c.Critical, last, c.IP, c.Port, c.Transport)
 		}
 	}
 	if q.Class != "" {
 		order = "last_seen DESC, ip DESC, port DESC, transport DESC"
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 10000 {
-		limit = 1000
-	}
+	limit := store.HostLimit(q.Limit)
 	query := `SELECT host(ip), port, transport, service, vendor, product, device_type, class, findings::text, labels::text, template, first_seen, last_seen FROM hosts`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -186,25 +106,15 @@ func (db *DB) Hosts(ctx context.Context, q store.HostQuery) ([]store.Host, error
 			return h, err
 		}
 		h.IP, h.Port = parseAddr(ip), uint16(port)
-		h.Findings, h.Labels = stringList(findings), stringList(labels)
+		h.Findings, h.Labels = store.StringList(findings), store.StringList(labels)
 		h.FirstSeen, h.LastSeen = h.FirstSeen.UTC(), h.LastSeen.UTC()
-		h.Cursor = hostCursor{h.Class == "critical", h.LastSeen.UnixNano(), ip, int64(port), h.Transport}.encode()
+		h.Cursor = store.HostCursor{Critical: h.Class == "critical", LastSeen: h.LastSeen.UnixNano(), IP: ip, Port: int64(port), Transport: h.Transport}.Encode()
 		return h, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: hosts: %w", err)
 	}
 	return out, nil
-}
-
-// stringList decodes a stored JSON list; never nil.
-func stringList(s string) []string {
-	var l []string
-	_ = json.Unmarshal([]byte(s), &l)
-	if l == nil {
-		l = []string{}
-	}
-	return l
 }
 
 // limitOf is n for a LIMIT parameter: nil (no limit) for a negative n, as

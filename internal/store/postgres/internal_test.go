@@ -76,7 +76,7 @@ func TestQueriesCanUseIndexes(t *testing.T) {
 		}
 		return s, args
 	}
-	cur := hostCursor{true, 5, "127.0.0.1", 80, "tcp"}.encode()
+	cur := store.HostCursor{Critical: true, LastSeen: 5, IP: "127.0.0.1", Port: 80, Transport: "tcp"}.Encode()
 	for _, tc := range []struct {
 		name  string
 		q     string

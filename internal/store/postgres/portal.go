@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,83 +13,54 @@ import (
 
 // Dashboard implements store.PortalStore from the portal_counts table.
 func (db *DB) Dashboard(ctx context.Context, since time.Time, top int) (*store.Dashboard, error) {
-	since = since.UTC().Truncate(24 * time.Hour)
-	if top <= 0 || top > 100 {
-		top = 10
-	}
-	d := &store.Dashboard{}
-	idx := map[string]int{}
-	for t := since; !t.After(time.Now().UTC()) && len(d.Days) < 400; t = t.AddDate(0, 0, 1) {
-		idx[t.Format(time.DateOnly)] = len(d.Days)
-		d.Days = append(d.Days, t.Format(time.DateOnly))
-	}
-	day0 := since.Format(time.DateOnly)
-	// series reads one per-day figure: the counter with an empty key, or
-	// (distinct) the number of keys counted that day.
-	series := func(dim string, distinct bool) ([]int64, error) {
-		q := `SELECT to_char(day, 'YYYY-MM-DD'), n FROM portal_counts WHERE dim = $1 AND day >= $2::date AND key = ''::bytea`
-		if distinct {
-			q = `SELECT to_char(day, 'YYYY-MM-DD'), COUNT(*) FROM portal_counts WHERE dim = $1 AND day >= $2::date GROUP BY day`
-		}
-		cs, err := db.counts(ctx, q, dim, day0)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]int64, len(d.Days))
-		for _, c := range cs {
-			if i, ok := idx[c.Key]; ok {
-				out[i] = c.N
-			}
-		}
-		return out, nil
-	}
-	topOf := func(dim string) ([]store.Count, error) {
-		rows, err := db.pool.Query(ctx, `SELECT key, SUM(n)::bigint FROM portal_counts WHERE dim = $1 AND day >= $2::date GROUP BY key ORDER BY 2 DESC, 1 LIMIT $3`, dim, day0, top)
-		if err != nil {
-			return nil, err
-		}
-		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Count, error) {
-			var key []byte
-			var c store.Count
-			err := r.Scan(&key, &c.N)
-			c.Key = string(key)
-			return c, err
-		})
-	}
-	var err error
-	for _, s := range []struct {
-		dim      string
-		distinct bool
-		dst      *[]int64
-	}{{"events", false, &d.EventsPerDay}, {"attacks", false, &d.AttacksPerDay}, {"login", false, &d.LoginsPerDay},
-		{"samples", false, &d.SamplesPerDay}, {"family", true, &d.FamiliesPerDay}} {
-		if *s.dst, err = series(s.dim, s.distinct); err != nil {
-			return nil, fmt.Errorf("store: dashboard %s: %w", s.dim, err)
-		}
-	}
-	for _, s := range []struct {
-		dim string
-		dst *[]store.Count
-	}{{"port", &d.TopPorts}, {"honeypot", &d.TopHoneypots}, {"cred", &d.TopCreds}, {"country", &d.TopCountries},
-		{"asn", &d.TopASNs}, {"family", &d.Families}, {"attack_proto", &d.AttackProtos}, {"attack_country", &d.AttackVictims}} {
-		if *s.dst, err = topOf(s.dim); err != nil {
-			return nil, fmt.Errorf("store: dashboard %s: %w", s.dim, err)
-		}
-	}
-	rows, err := db.pool.Query(ctx, `SELECT `+urlCols+` FROM urls ORDER BY seq DESC LIMIT $1`, top)
+	return store.ReadDashboard(ctx, since, time.Now(), top, store.DashboardSource{
+		PerDay: db.perDay, Top: db.topKeys, NewURLs: db.newestURLs, NewC2s: db.newestC2s})
+}
+
+func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+urlCols+` FROM urls ORDER BY seq DESC LIMIT $1`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: newest urls: %w", err)
 	}
-	if d.NewURLs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.URL, error) { return scanURL(r) }); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.URL, error) { return scanURL(r) })
+	if err != nil {
 		return nil, fmt.Errorf("store: newest urls: %w", err)
 	}
-	if rows, err = db.pool.Query(ctx, `SELECT `+c2Cols+` FROM c2s ORDER BY seq DESC LIMIT $1`, top); err != nil {
+	return out, nil
+}
+
+func (db *DB) newestC2s(ctx context.Context, n int) ([]store.C2, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+c2Cols+` FROM c2s ORDER BY seq DESC LIMIT $1`, n)
+	if err != nil {
 		return nil, fmt.Errorf("store: newest c2s: %w", err)
 	}
-	if d.NewC2s, err = pgx.CollectRows(rows, scanC2); err != nil {
+	out, err := pgx.CollectRows(rows, scanC2)
+	if err != nil {
 		return nil, fmt.Errorf("store: newest c2s: %w", err)
 	}
-	return d, nil
+	return out, nil
+}
+
+func (db *DB) perDay(ctx context.Context, dim, first string, distinct bool) ([]store.Count, error) {
+	if distinct {
+		return db.counts(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), COUNT(*) FROM portal_counts WHERE dim = $1 AND day >= $2::date GROUP BY day`, dim, first)
+	}
+	return db.counts(ctx, `SELECT to_char(day, 'YYYY-MM-DD'), n FROM portal_counts WHERE dim = $1 AND day >= $2::date AND key = ''::bytea`, dim, first)
+}
+
+// topKeys reads keys stored as bytea (credentials stay byte-exact).
+func (db *DB) topKeys(ctx context.Context, dim, first string, n int) ([]store.Count, error) {
+	rows, err := db.pool.Query(ctx, `SELECT key, SUM(n)::bigint FROM portal_counts WHERE dim = $1 AND day >= $2::date GROUP BY key ORDER BY 2 DESC, 1 LIMIT $3`, dim, first, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Count, error) {
+		var key []byte
+		var c store.Count
+		err := r.Scan(&key, &c.N)
+		c.Key = string(key)
+		return c, err
+	})
 }
 
 // The infection check's two queries: events from an address over
@@ -102,9 +72,7 @@ const (
 
 // AddressEvents implements store.PortalStore, newest first.
 func (db *DB) AddressEvents(ctx context.Context, ip netip.Addr, since time.Time, limit int) ([]*event.Event, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
+	limit = store.AddressEventLimit(limit)
 	var out []*event.Event
 	for _, q := range []string{addressEventsSQL, addressScansSQL} {
 		rows, err := db.pool.Query(ctx, q, addr(ip), since, limit)
@@ -117,18 +85,12 @@ func (db *DB) AddressEvents(ctx context.Context, ip netip.Addr, since time.Time,
 		}
 		out = append(out, evs...)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return store.NewestFirst(out, limit), nil
 }
 
 // SessionsByIP implements store.PortalLookup, newest first.
 func (db *DB) SessionsByIP(ctx context.Context, ip netip.Addr, limit int) ([]store.Session, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit = store.PageLimit(limit)
 	rows, err := db.pool.Query(ctx, `SELECT `+sessionCols+` FROM sessions WHERE src_ip = $1::inet ORDER BY start DESC LIMIT $2`, addr(ip), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: sessions by ip: %w", err)

@@ -14,13 +14,11 @@ package postgres
 import (
 	"context"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/netip"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -158,26 +156,7 @@ func parseAddr(s string) netip.Addr {
 // prefix is p as the text of a cidr parameter; an IPv4-mapped IPv6 prefix
 // is taken as the IPv4 prefix it names, as the sqlite store does.
 func prefix(p netip.Prefix) string {
-	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-	}
-	return p.Masked().String()
-}
-
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
-}
-
-func decodeCursor(c string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, store.ErrBadCursor
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil || n < 0 {
-		return 0, store.ErrBadCursor
-	}
-	return n, nil
+	return store.CanonicalPrefix(p).String()
 }
 
 // notFound maps pgx's no-rows error to store.ErrNotFound and wraps others

@@ -145,9 +145,7 @@ func (db *DB) Audit(ctx context.Context, actor, action, detail string) error {
 
 // AuditLog implements store.PortalStore, newest first.
 func (db *DB) AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit = store.PageLimit(limit)
 	rows, err := db.pool.Query(ctx, `SELECT time, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit log: %w", err)

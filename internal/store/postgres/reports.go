@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kansoku/kansoku/internal/event"
@@ -20,16 +19,11 @@ func (d *deriver) report(e *event.Event) {
 		return
 	}
 	sha = clean(sha)
-	rep := []byte("{}")
-	if r, ok := e.Data["report"]; ok {
-		if b, err := json.Marshal(r); err == nil {
-			rep = b
-		}
+	rep, err := store.ReportJSON(e)
+	if err != nil {
+		rep = []byte("{}") // the report is lost, not the family and indicators
 	}
-	status := clean(e.Str("status"))
-	if status == "" {
-		status = "done"
-	}
+	status := clean(store.ReportStatus(e))
 	family, arch, ft := clean(e.Str("family")), clean(e.Str("arch")), clean(e.Str("file_type"))
 	d.queue(`INSERT INTO reports (sha256, status, updated, family, arch, file_type, error, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json)
 		ON CONFLICT (sha256) DO UPDATE SET status = excluded.status, updated = excluded.updated, family = excluded.family,
@@ -38,36 +32,17 @@ func (d *deriver) report(e *event.Event) {
 		sha, status, e.Time, family, arch, ft, clean(e.Str("error")), string(rep))
 	d.queue(`UPDATE samples SET family = CASE WHEN $1::text <> '' THEN $1 ELSE family END, arch = CASE WHEN $2::text <> '' THEN $2 ELSE arch END,
 		file_type = CASE WHEN $3::text <> '' THEN $3 ELSE file_type END WHERE sha256 = $4`, family, arch, ft, sha)
-	if list, ok := e.Data["c2"].([]any); ok {
-		for _, x := range list {
-			m, _ := x.(map[string]any)
-			host, _ := m["host"].(string)
-			port := floatOf(m["port"])
-			source, _ := m["source"].(string)
-			if host == "" || port <= 0 || port > 65535 {
-				continue
-			}
-			d.queue(`INSERT INTO c2s (host, port, first_seen, last_seen, family, sha256, source, count) VALUES ($1, $2, $3, $3, $4, $5, $6, 1)
-				ON CONFLICT (host, port) DO UPDATE SET first_seen = LEAST(c2s.first_seen, excluded.first_seen), last_seen = GREATEST(c2s.last_seen, excluded.last_seen),
-				family = CASE WHEN excluded.family <> '' THEN excluded.family ELSE c2s.family END, sha256 = excluded.sha256, count = c2s.count + 1`,
-				clean(host), int32(port), e.Time, family, sha, clean(source))
-		}
+	for _, c := range store.ReportC2s(e) {
+		d.queue(`INSERT INTO c2s (host, port, first_seen, last_seen, family, sha256, source, count) VALUES ($1, $2, $3, $3, $4, $5, $6, 1)
+			ON CONFLICT (host, port) DO UPDATE SET first_seen = LEAST(c2s.first_seen, excluded.first_seen), last_seen = GREATEST(c2s.last_seen, excluded.last_seen),
+			family = CASE WHEN excluded.family <> '' THEN excluded.family ELSE c2s.family END, sha256 = excluded.sha256, count = c2s.count + 1`,
+			clean(c.Host), int32(c.Port), e.Time, family, sha, clean(c.Source))
 	}
-	if list, ok := e.Data["urls"].([]any); ok {
-		for _, x := range list {
-			raw, _ := x.(string)
-			if raw == "" || len(raw) > 2048 {
-				continue
-			}
-			raw = clean(raw)
-			host := ""
-			if u, err := url.Parse(raw); err == nil {
-				host = u.Hostname()
-			}
-			d.queue(`INSERT INTO urls (url, host, first_seen, last_seen, status, count) VALUES ($1, $2, $3, $3, 'unknown', 0)
-				ON CONFLICT (url) DO UPDATE SET first_seen = LEAST(urls.first_seen, excluded.first_seen), last_seen = GREATEST(urls.last_seen, excluded.last_seen)`,
-				raw, host, e.Time)
-		}
+	for _, raw := range store.ReportURLs(e) {
+		raw = clean(raw)
+		d.queue(`INSERT INTO urls (url, host, first_seen, last_seen, status, count) VALUES ($1, $2, $3, $3, 'unknown', 0)
+			ON CONFLICT (url) DO UPDATE SET first_seen = LEAST(urls.first_seen, excluded.first_seen), last_seen = GREATEST(urls.last_seen, excluded.last_seen)`,
+			raw, store.URLHost(raw), e.Time)
 	}
 }
 
@@ -92,13 +67,13 @@ func scanC2(r pgx.CollectableRow) (store.C2, error) {
 	var seq int64
 	var port int32
 	err := r.Scan(&seq, &c.Host, &port, &c.FirstSeen, &c.LastSeen, &c.Family, &c.SHA256, &c.Source, &c.Count)
-	c.Port, c.FirstSeen, c.LastSeen, c.Cursor = uint16(port), c.FirstSeen.UTC(), c.LastSeen.UTC(), encodeCursor(seq)
+	c.Port, c.FirstSeen, c.LastSeen, c.Cursor = uint16(port), c.FirstSeen.UTC(), c.LastSeen.UTC(), store.EncodeCursor(seq)
 	return c, err
 }
 
 // C2s implements store.Store.
 func (db *DB) C2s(ctx context.Context, q store.ListQuery) ([]store.C2, error) {
-	after, limit, err := listBounds(q)
+	after, limit, err := store.ListBounds(q)
 	if err != nil {
 		return nil, err
 	}

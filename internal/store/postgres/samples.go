@@ -14,7 +14,7 @@ func scanSample(sc pgx.Row) (store.Sample, error) {
 	var s store.Sample
 	var seq int64
 	err := sc.Scan(&seq, &s.SHA256, &s.SHA1, &s.MD5, &s.Size, &s.FirstSeen, &s.LastSeen, &s.SourceCount, &s.FileType, &s.Family, &s.Arch, &s.URL)
-	s.FirstSeen, s.LastSeen, s.Cursor = s.FirstSeen.UTC(), s.LastSeen.UTC(), encodeCursor(seq)
+	s.FirstSeen, s.LastSeen, s.Cursor = s.FirstSeen.UTC(), s.LastSeen.UTC(), store.EncodeCursor(seq)
 	return s, err
 }
 
@@ -44,7 +44,7 @@ func (db *DB) SampleByHash(ctx context.Context, hash string) (*store.Sample, err
 
 // Samples implements store.Store: first-seen order, cursor on insertion.
 func (db *DB) Samples(ctx context.Context, q store.ListQuery) ([]store.Sample, error) {
-	after, limit, err := listBounds(q)
+	after, limit, err := store.ListBounds(q)
 	if err != nil {
 		return nil, err
 	}
@@ -65,13 +65,13 @@ func scanURL(sc pgx.Row) (store.URL, error) {
 	var u store.URL
 	var seq int64
 	err := sc.Scan(&seq, &u.URL, &u.Host, &u.FirstSeen, &u.LastSeen, &u.Status, &u.SHA256, &u.Count)
-	u.FirstSeen, u.LastSeen, u.Cursor = u.FirstSeen.UTC(), u.LastSeen.UTC(), encodeCursor(seq)
+	u.FirstSeen, u.LastSeen, u.Cursor = u.FirstSeen.UTC(), u.LastSeen.UTC(), store.EncodeCursor(seq)
 	return u, err
 }
 
 // URLs implements store.Store.
 func (db *DB) URLs(ctx context.Context, q store.ListQuery) ([]store.URL, error) {
-	after, limit, err := listBounds(q)
+	after, limit, err := store.ListBounds(q)
 	if err != nil {
 		return nil, err
 	}
@@ -93,19 +93,4 @@ func (db *DB) URL(ctx context.Context, raw string) (*store.URL, error) {
 		return nil, notFound("url", err)
 	}
 	return &u, nil
-}
-
-func listBounds(q store.ListQuery) (int64, int, error) {
-	var after int64
-	if q.After != "" {
-		var err error
-		if after, err = decodeCursor(q.After); err != nil {
-			return 0, 0, err
-		}
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	return after, limit, nil
 }

@@ -15,10 +15,6 @@ import (
 	"github.com/kansoku/kansoku/internal/store"
 )
 
-// mergeGap is how far apart two sensors' views of one victim and protocol
-// may be and still be one attack: AmpPot's gap timeout.
-const mergeGap = time.Hour
-
 func init() { registerDeriver(func() tableDeriver { return mergedAttackDeriver{} }) }
 
 type mergedAttackDeriver struct{}
@@ -26,42 +22,25 @@ type mergedAttackDeriver struct{}
 func (mergedAttackDeriver) Flush(context.Context, *sql.Tx) error { return nil }
 
 func (mergedAttackDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Event) error {
-	switch e.Kind {
-	case "amp.attack.start", "amp.attack.update", "amp.attack.end":
-	default:
+	a, ok := store.AttackPartOf(e)
+	if !ok {
 		return nil
-	}
-	aid := e.Str("attack_id")
-	victim := e.SrcIP
-	if v, err := netip.ParseAddr(e.Str("victim_ip")); err == nil {
-		victim = v
-	}
-	proto := e.Str("protocol")
-	if aid == "" || !victim.IsValid() || proto == "" {
-		return nil
-	}
-	start, last := e.Time, e.Time
-	if t, err := time.Parse(time.RFC3339Nano, e.Str("start")); err == nil {
-		start = t
-	}
-	if t, err := time.Parse(time.RFC3339Nano, e.Str("end")); err == nil {
-		last = t
 	}
 	ended := 0
-	if e.Kind == "amp.attack.end" {
+	if a.Ended {
 		ended = 1
 	}
 	var merged string
-	err := tx.QueryRowContext(ctx, `SELECT merged_id FROM attack_parts WHERE attack_id = ?`, aid).Scan(&merged)
+	err := tx.QueryRowContext(ctx, `SELECT merged_id FROM attack_parts WHERE attack_id = ?`, a.ID).Scan(&merged)
 	if errors.Is(err, sql.ErrNoRows) {
 		// A new view: join an attack on the same victim and protocol that
 		// was active within the gap, or start one.
 		err = tx.QueryRowContext(ctx, `SELECT id FROM merged_attacks WHERE victim = ? AND protocol = ? AND last >= ? AND start <= ? ORDER BY last DESC LIMIT 1`,
-			victim.String(), proto, start.Add(-mergeGap).UnixNano(), last.Add(mergeGap).UnixNano()).Scan(&merged)
+			a.Victim.String(), a.Protocol, a.Start.Add(-store.MergeGap).UnixNano(), a.Last.Add(store.MergeGap).UnixNano()).Scan(&merged)
 		if errors.Is(err, sql.ErrNoRows) {
-			merged = aid
+			merged = a.ID
 			_, err = tx.ExecContext(ctx, `INSERT INTO merged_attacks (id, victim, protocol, start, last, request, country, asn) VALUES (?,?,?,?,?,?,?,?)`,
-				merged, victim.String(), proto, start.UnixNano(), last.UnixNano(), e.Text("request"), e.Str("src_country"), e.Int("src_asn"))
+				merged, a.Victim.String(), a.Protocol, a.Start.UnixNano(), a.Last.UnixNano(), e.Text("request"), e.Str("src_country"), e.Int("src_asn"))
 		}
 		if err != nil {
 			return err
@@ -76,7 +55,7 @@ func (mergedAttackDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Even
 		start = min(start, excluded.start), last = max(last, excluded.last), ended = max(ended, excluded.ended),
 		packets = max(packets, excluded.packets), request_bytes = max(request_bytes, excluded.request_bytes),
 		reply_bytes = max(reply_bytes, excluded.reply_bytes), peak_pps = max(peak_pps, excluded.peak_pps)`,
-		aid, merged, e.Sensor, e.Int("port"), start.UnixNano(), last.UnixNano(), ended, e.Int("packets"), e.Int("request_bytes"), e.Int("reply_bytes"), floatOf(e.Data["peak_pps"]))
+		a.ID, merged, e.Sensor, e.Int("port"), a.Start.UnixNano(), a.Last.UnixNano(), ended, e.Int("packets"), e.Int("request_bytes"), e.Int("reply_bytes"), store.FloatOf(e.Data["peak_pps"]))
 	if err != nil {
 		return err
 	}
@@ -161,16 +140,13 @@ func (db *DB) MergedAttacks(ctx context.Context, q store.AttackQuery) ([]store.M
 		where, args = append(where, "victim = ?"), append(args, q.Victim.Addr().String())
 	}
 	if q.After != "" {
-		seq, err := decodeCursor(q.After)
+		seq, err := store.DecodeCursor(q.After)
 		if err != nil {
 			return nil, err
 		}
 		where, args = append(where, "seq < ?"), append(args, seq)
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit := store.PageLimit(q.Limit)
 	query := `SELECT seq, id, victim, protocol, ports, sensors, start, last, ended, packets, request_bytes, reply_bytes, peak_pps, request, country, asn FROM merged_attacks`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -199,7 +175,7 @@ func (db *DB) MergedAttacks(ctx context.Context, q store.AttackQuery) ([]store.M
 		}
 		_ = json.Unmarshal([]byte(ports), &a.Ports)
 		_ = json.Unmarshal([]byte(sensors), &a.Sensors)
-		a.Start, a.Last, a.Ended, a.Cursor = time.Unix(0, start).UTC(), time.Unix(0, last).UTC(), ended == 1, encodeCursor(seq)
+		a.Start, a.Last, a.Ended, a.Cursor = time.Unix(0, start).UTC(), time.Unix(0, last).UTC(), ended == 1, store.EncodeCursor(seq)
 		out = append(out, a)
 	}
 	return out, rows.Err()

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"net/url"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
 )
 
 // tableDeriver keeps one more derived table up to date. Files in this
@@ -75,7 +75,7 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 	case "session.closed":
 		if err = d.ensureSession(ctx, e); err == nil {
 			_, err = d.exec(ctx, `UPDATE sessions SET end = ?, duration = ?, bytes_in = ?, bytes_out = ?, reason = ? WHERE id = ?`,
-				t, floatOf(e.Data["duration"]), e.Int("bytes_in"), e.Int("bytes_out"), e.Str("reason"), e.Session)
+				t, store.FloatOf(e.Data["duration"]), e.Int("bytes_in"), e.Int("bytes_out"), e.Str("reason"), e.Session)
 		}
 	case "login.success":
 		if err = d.ensureSession(ctx, e); err == nil {
@@ -152,24 +152,13 @@ func (d *deriver) url(ctx context.Context, e *event.Event, t int64) error {
 	if raw == "" {
 		return nil
 	}
-	host := ""
-	if u, err := url.Parse(raw); err == nil {
-		host = u.Hostname()
-	}
-	status := "offline"
-	switch {
-	case e.Kind == "download.ok":
-		status = "online"
-	case e.Str("error") == "refused-address" || e.Str("error") == "fetcher-disabled" || e.Str("error") == "rate-limited":
-		status = "unknown"
-	}
 	_, err := d.exec(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count) VALUES (?,?,?,?,?,?,1)
 		ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
 		count = count + 1,
 		status = CASE WHEN excluded.last_seen >= last_seen THEN excluded.status ELSE status END,
 		sha256 = CASE WHEN excluded.sha256 != '' THEN excluded.sha256 ELSE sha256 END,
 		last_seen = max(last_seen, excluded.last_seen)`,
-		raw, host, t, t, status, e.Str("sha256"))
+		raw, store.URLHost(raw), t, t, store.URLStatus(e), e.Str("sha256"))
 	return err
 }
 
@@ -193,16 +182,4 @@ func (d *deriver) flush(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func floatOf(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	}
-	return 0
 }

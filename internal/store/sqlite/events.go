@@ -3,11 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -75,47 +73,23 @@ func addr(a netip.Addr) string {
 func (db *DB) Events(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
 	var where []string
 	var args []any
-	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
-	if !q.Since.IsZero() {
-		add("time >= ?", q.Since.UnixNano())
-	}
-	if !q.Until.IsZero() {
-		add("time < ?", q.Until.UnixNano())
-	}
-	if q.Sensor != "" {
-		add("sensor = ?", q.Sensor)
-	}
-	if q.Honeypot != "" {
-		add("honeypot = ?", q.Honeypot)
-	}
-	if q.Kind != "" {
-		add("kind = ?", q.Kind)
-	}
-	if q.SrcIP.IsValid() {
-		add("src_ip = ?", q.SrcIP.String())
-	}
-	if q.Session != "" {
-		add("session = ?", q.Session)
+	err := store.EventConditions(q, func(col, op string, v any) {
+		switch x := v.(type) {
+		case time.Time:
+			v = x.UnixNano()
+		case netip.Addr:
+			v = x.String()
+		}
+		where, args = append(where, col+" "+op+" ?"), append(args, v)
+	})
+	if err != nil {
+		return store.EventPage{}, err
 	}
 	order := "DESC"
 	if q.Ascending {
 		order = "ASC"
 	}
-	if q.After != "" {
-		seq, err := decodeCursor(q.After)
-		if err != nil {
-			return store.EventPage{}, err
-		}
-		if q.Ascending {
-			add("seq > ?", seq)
-		} else {
-			add("seq < ?", seq)
-		}
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit := store.PageLimit(q.Limit)
 	sqlq := `SELECT seq, id, time, sensor, honeypot, kind, session, src_ip, src_port, dst_ip, dst_port, transport, data FROM events`
 	if len(where) > 0 {
 		sqlq += " WHERE " + strings.Join(where, " AND ")
@@ -137,7 +111,7 @@ func (db *DB) Events(ctx context.Context, q store.EventQuery) (store.EventPage, 
 			return store.EventPage{}, fmt.Errorf("store: scan event: %w", err)
 		}
 		if len(page.Events) == limit {
-			page.Next = encodeCursor(lastSeq)
+			page.Next = store.EncodeCursor(lastSeq)
 			break
 		}
 		e.Time = time.Unix(0, t).UTC()
@@ -150,22 +124,6 @@ func (db *DB) Events(ctx context.Context, q store.EventQuery) (store.EventPage, 
 		lastSeq = seq
 	}
 	return page, rows.Err()
-}
-
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(seq, 10)))
-}
-
-func decodeCursor(c string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, store.ErrBadCursor
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil || n < 0 {
-		return 0, store.ErrBadCursor
-	}
-	return n, nil
 }
 
 // Stats implements store.Store from the daily aggregates.

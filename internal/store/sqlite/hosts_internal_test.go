@@ -21,7 +21,7 @@ func TestHostQueriesUseIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cur := hostCursor{1, 5, "127.0.0.1", 80, "tcp"}.encode()
+	cur := store.HostCursor{Critical: true, LastSeen: 5, IP: "127.0.0.1", Port: 80, Transport: "tcp"}.Encode()
 	for _, tc := range []struct {
 		name   string
 		q      store.HostQuery

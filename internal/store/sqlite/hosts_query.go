@@ -3,12 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,10 +28,7 @@ func ipKey(a netip.Addr) []byte {
 // prefixRange is the first and last key inside p; an IPv4-mapped IPv6
 // prefix is taken as the IPv4 prefix it names.
 func prefixRange(p netip.Prefix) (lo, hi []byte) {
-	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-	}
-	p = p.Masked()
+	p = store.CanonicalPrefix(p)
 	lo = ipKey(p.Addr())
 	hi = append([]byte(nil), lo...)
 	for i := p.Bits(); i < 8*(len(hi)-1); i++ {
@@ -75,42 +69,6 @@ func (db *DB) fillHostKeys(ctx context.Context) error {
 	return nil
 }
 
-// hostCursor is the position of a host in the listing order.
-type hostCursor struct {
-	crit      int
-	last      int64
-	ip        string
-	port      int64
-	transport string
-}
-
-func (c hostCursor) encode() string {
-	s := fmt.Sprintf("%d %d %s %d %s", c.crit, c.last, c.ip, c.port, c.transport)
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
-}
-
-func decodeHostCursor(s string) (hostCursor, error) {
-	var c hostCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return c, store.ErrBadCursor
-	}
-	f := strings.Split(string(b), " ")
-	if len(f) != 5 {
-		return c, store.ErrBadCursor
-	}
-	var e1, e2, e3, e4 error
-	c.crit, e1 = strconv.Atoi(f[0])
-	c.last, e2 = strconv.ParseInt(f[1], 10, 64)
-	_, e3 = netip.ParseAddr(f[2])
-	c.port, e4 = strconv.ParseInt(f[3], 10, 64)
-	c.ip, c.transport = f[2], f[4]
-	if e1 != nil || e2 != nil || e3 != nil || e4 != nil || (c.crit != 0 && c.crit != 1) {
-		return c, store.ErrBadCursor
-	}
-	return c, nil
-}
-
 // hostsSQL is the query for q: critical first, then newest first, paged
 // with a cursor on that order (hosts_rank, or hosts_class when one class is
 // asked for, so pages are index walks).
@@ -143,20 +101,21 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 		order = "last_seen DESC, ip DESC, port DESC, transport DESC"
 	}
 	if q.After != "" {
-		c, err := decodeHostCursor(q.After)
+		c, err := store.DecodeHostCursor(q.After)
 		if err != nil {
 			return "", nil, err
 		}
 		if q.Class != "" {
-			where, args = append(where, "(last_seen, ip, port, transport) < (?, ?, ?, ?)"), append(args, c.last, c.ip, c.port, c.transport)
+			where, args = append(where, "(last_seen, ip, port, transport) < (?, ?, ?, ?)"), append(args, c.LastSeen, c.IP, c.Port, c.Transport)
 		} else {
-			where, args = append(where, "((class = 'critical'), last_seen, ip, port, transport) < (?, ?, ?, ?, ?)"), append(args, c.crit, c.last, c.ip, c.port, c.transport)
+			crit := 0 // what SQLite makes of (class = 'critical')
+			if c.Critical {
+				crit = 1
+			}
+			where, args = append(where, "((class = 'critical'), last_seen, ip, port, transport) < (?, ?, ?, ?, ?)"), append(args, crit, c.LastSeen, c.IP, c.Port, c.Transport)
 		}
 	}
-	limit := q.Limit
-	if limit <= 0 || limit > 10000 {
-		limit = 1000
-	}
+	limit := store.HostLimit(q.Limit)
 	query := `SELECT ip, port, transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, last_seen FROM hosts`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -186,20 +145,9 @@ func (db *DB) Hosts(ctx context.Context, q store.HostQuery) ([]store.Host, error
 			return nil, fmt.Errorf("store: hosts: %w", err)
 		}
 		h.IP, _ = netip.ParseAddr(ip)
-		_ = json.Unmarshal([]byte(findings), &h.Findings)
-		_ = json.Unmarshal([]byte(labels), &h.Labels)
-		if h.Findings == nil {
-			h.Findings = []string{}
-		}
-		if h.Labels == nil {
-			h.Labels = []string{}
-		}
+		h.Findings, h.Labels = store.StringList(findings), store.StringList(labels)
 		h.FirstSeen, h.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
-		crit := 0
-		if h.Class == "critical" {
-			crit = 1
-		}
-		h.Cursor = hostCursor{crit, last, ip, int64(h.Port), h.Transport}.encode()
+		h.Cursor = store.HostCursor{Critical: h.Class == "critical", LastSeen: last, IP: ip, Port: int64(h.Port), Transport: h.Transport}.Encode()
 		out = append(out, h)
 	}
 	return out, rows.Err()

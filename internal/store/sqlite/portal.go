@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,96 +13,36 @@ import (
 	"github.com/kansoku/kansoku/internal/store"
 )
 
-// Dashboard implements store.PortalStore.
+// Dashboard implements store.PortalStore from the portal_counts table.
 func (db *DB) Dashboard(ctx context.Context, since time.Time, top int) (*store.Dashboard, error) {
-	since = since.UTC().Truncate(24 * time.Hour)
-	if top <= 0 || top > 100 {
-		top = 10
+	return store.ReadDashboard(ctx, since, time.Now(), top, store.DashboardSource{
+		PerDay: db.perDay, Top: db.topKeys, NewURLs: db.newestURLs, NewC2s: db.newestC2s})
+}
+
+func (db *DB) perDay(ctx context.Context, dim, first string, distinct bool) ([]store.Count, error) {
+	if distinct {
+		return db.counts(ctx, `SELECT day, COUNT(*) FROM portal_counts WHERE dim = ? AND day >= ? GROUP BY day`, dim, first)
 	}
-	d := &store.Dashboard{}
-	idx := map[string]int{}
-	for t := since; !t.After(time.Now().UTC()) && len(d.Days) < 400; t = t.AddDate(0, 0, 1) {
-		idx[t.Format(time.DateOnly)] = len(d.Days)
-		d.Days = append(d.Days, t.Format(time.DateOnly))
-	}
-	day0 := since.Format(time.DateOnly)
-	series := func(dim string) ([]int64, error) {
-		out := make([]int64, len(d.Days))
-		rows, err := db.r.QueryContext(ctx, `SELECT day, n FROM portal_counts WHERE dim = ? AND day >= ? AND key = ''`, dim, day0)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var day string
-			var n int64
-			if err := rows.Scan(&day, &n); err != nil {
-				return nil, err
-			}
-			if i, ok := idx[day]; ok {
-				out[i] = n
-			}
-		}
-		return out, rows.Err()
-	}
-	topOf := func(dim string) ([]store.Count, error) {
-		rows, err := db.r.QueryContext(ctx, `SELECT key, SUM(n) FROM portal_counts WHERE dim = ? AND day >= ? GROUP BY key ORDER BY 2 DESC, 1 LIMIT ?`, dim, day0, top)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []store.Count
-		for rows.Next() {
-			var c store.Count
-			if err := rows.Scan(&c.Key, &c.N); err != nil {
-				return nil, err
-			}
-			out = append(out, c)
-		}
-		return out, rows.Err()
-	}
-	var err error
-	for _, s := range []struct {
-		dim string
-		dst *[]int64
-	}{{"events", &d.EventsPerDay}, {"attacks", &d.AttacksPerDay}, {"login", &d.LoginsPerDay}, {"samples", &d.SamplesPerDay}} {
-		if *s.dst, err = series(s.dim); err != nil {
-			return nil, fmt.Errorf("store: dashboard %s: %w", s.dim, err)
-		}
-	}
-	for _, s := range []struct {
-		dim string
-		dst *[]store.Count
-	}{{"port", &d.TopPorts}, {"honeypot", &d.TopHoneypots}, {"cred", &d.TopCreds}, {"country", &d.TopCountries},
-		{"asn", &d.TopASNs}, {"family", &d.Families}, {"attack_proto", &d.AttackProtos}, {"attack_country", &d.AttackVictims}} {
-		if *s.dst, err = topOf(s.dim); err != nil {
-			return nil, fmt.Errorf("store: dashboard %s: %w", s.dim, err)
-		}
-	}
-	d.FamiliesPerDay = make([]int64, len(d.Days))
-	rows, err := db.r.QueryContext(ctx, `SELECT day, COUNT(*) FROM portal_counts WHERE dim = 'family' AND day >= ? GROUP BY day`, day0)
+	return db.counts(ctx, `SELECT day, n FROM portal_counts WHERE dim = ? AND day >= ? AND key = ''`, dim, first)
+}
+
+// topKeys is nil when no key was counted, as the dashboard has always
+// encoded it (null).
+func (db *DB) topKeys(ctx context.Context, dim, first string, n int) ([]store.Count, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT key, SUM(n) FROM portal_counts WHERE dim = ? AND day >= ? GROUP BY key ORDER BY 2 DESC, 1 LIMIT ?`, dim, first, n)
 	if err != nil {
-		return nil, fmt.Errorf("store: dashboard families: %w", err)
+		return nil, err
 	}
+	defer rows.Close()
+	var out []store.Count
 	for rows.Next() {
-		var day string
-		var n int64
-		if err := rows.Scan(&day, &n); err != nil {
-			rows.Close()
+		var c store.Count
+		if err := rows.Scan(&c.Key, &c.N); err != nil {
 			return nil, err
 		}
-		if i, ok := idx[day]; ok {
-			d.FamiliesPerDay[i] = n
-		}
+		out = append(out, c)
 	}
-	rows.Close()
-	if d.NewURLs, err = db.newestURLs(ctx, top); err != nil {
-		return nil, err
-	}
-	if d.NewC2s, err = db.newestC2s(ctx, top); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return out, rows.Err()
 }
 
 func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
@@ -119,7 +58,7 @@ func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
 		if err := rows.Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count); err != nil {
 			return nil, err
 		}
-		u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), encodeCursor(seq)
+		u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
 		out = append(out, u)
 	}
 	return out, rows.Err()
@@ -138,7 +77,7 @@ func (db *DB) newestC2s(ctx context.Context, n int) ([]store.C2, error) {
 		if err := rows.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count); err != nil {
 			return nil, err
 		}
-		c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), encodeCursor(seq)
+		c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -157,9 +96,7 @@ const (
 // (src_ip, time) index, and scanner results about ip over the partial
 // (dst_ip, time) index of scan events, newest first.
 func (db *DB) AddressEvents(ctx context.Context, ip netip.Addr, since time.Time, limit int) ([]*event.Event, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
+	limit = store.AddressEventLimit(limit)
 	a := ip.Unmap().String()
 	out, err := db.eventRows(ctx, addressEventsSQL, a, since.UnixNano(), limit)
 	if err != nil {
@@ -169,12 +106,7 @@ func (db *DB) AddressEvents(ctx context.Context, ip netip.Addr, since time.Time,
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, scans...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return store.NewestFirst(append(out, scans...), limit), nil
 }
 
 func (db *DB) eventRows(ctx context.Context, q string, args ...any) ([]*event.Event, error) {
@@ -351,9 +283,7 @@ func (db *DB) Audit(ctx context.Context, actor, action, detail string) error {
 
 // AuditLog implements store.PortalStore, newest first.
 func (db *DB) AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit = store.PageLimit(limit)
 	rows, err := db.r.QueryContext(ctx, `SELECT time, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit log: %w", err)

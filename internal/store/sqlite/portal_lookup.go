@@ -22,7 +22,7 @@ func (db *DB) URL(ctx context.Context, raw string) (*store.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: url: %w", err)
 	}
-	u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), encodeCursor(seq)
+	u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
 	return &u, nil
 }
 
@@ -46,9 +46,7 @@ func (db *DB) SampleByHash(ctx context.Context, hash string) (*store.Sample, err
 
 // SessionsByIP implements store.PortalLookup, newest first.
 func (db *DB) SessionsByIP(ctx context.Context, ip netip.Addr, limit int) ([]store.Session, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
+	limit = store.PageLimit(limit)
 	rows, err := db.r.QueryContext(ctx, `SELECT id FROM sessions WHERE src_ip = ? ORDER BY start DESC LIMIT ?`, ip.Unmap().String(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: sessions by ip: %w", err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
@@ -32,23 +31,15 @@ func (reportDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Event) err
 		if len(sha) != 64 {
 			return nil
 		}
-		rep := []byte("{}")
-		if r, ok := e.Data["report"]; ok {
-			b, err := json.Marshal(r)
-			if err != nil {
-				return err
-			}
-			rep = b
+		rep, err := store.ReportJSON(e)
+		if err != nil {
+			return err
 		}
-		status := e.Str("status")
-		if status == "" {
-			status = "done"
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO reports (sha256, status, updated, family, arch, file_type, error, report) VALUES (?,?,?,?,?,?,?,?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO reports (sha256, status, updated, family, arch, file_type, error, report) VALUES (?,?,?,?,?,?,?,?)
 			ON CONFLICT(sha256) DO UPDATE SET status = excluded.status, updated = excluded.updated, family = excluded.family,
 			arch = excluded.arch, file_type = excluded.file_type, error = excluded.error, report = excluded.report
 			WHERE excluded.updated >= reports.updated`,
-			sha, status, e.Time.UnixNano(), e.Str("family"), e.Str("arch"), e.Str("file_type"), e.Str("error"), string(rep))
+			sha, store.ReportStatus(e), e.Time.UnixNano(), e.Str("family"), e.Str("arch"), e.Str("file_type"), e.Str("error"), string(rep))
 		if err != nil {
 			return err
 		}
@@ -66,40 +57,21 @@ func (reportDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Event) err
 // reportIndicators files the C2s and URLs a report names into their tables.
 func reportIndicators(ctx context.Context, tx *sql.Tx, e *event.Event, sha string) error {
 	t := e.Time.UnixNano()
-	if list, ok := e.Data["c2"].([]any); ok {
-		for _, x := range list {
-			m, _ := x.(map[string]any)
-			host, _ := m["host"].(string)
-			port := floatOf(m["port"])
-			source, _ := m["source"].(string)
-			if host == "" || port <= 0 || port > 65535 {
-				continue
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO c2s (host, port, first_seen, last_seen, family, sha256, source, count) VALUES (?,?,?,?,?,?,?,1)
-				ON CONFLICT(host, port) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
-				family = CASE WHEN excluded.family != '' THEN excluded.family ELSE family END, sha256 = excluded.sha256, count = count + 1`,
-				host, int(port), t, t, e.Str("family"), sha, source)
-			if err != nil {
-				return err
-			}
+	for _, c := range store.ReportC2s(e) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO c2s (host, port, first_seen, last_seen, family, sha256, source, count) VALUES (?,?,?,?,?,?,?,1)
+			ON CONFLICT(host, port) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+			family = CASE WHEN excluded.family != '' THEN excluded.family ELSE family END, sha256 = excluded.sha256, count = count + 1`,
+			c.Host, c.Port, t, t, e.Str("family"), sha, c.Source)
+		if err != nil {
+			return err
 		}
 	}
-	if list, ok := e.Data["urls"].([]any); ok {
-		for _, x := range list {
-			raw, _ := x.(string)
-			if raw == "" || len(raw) > 2048 {
-				continue
-			}
-			host := ""
-			if u, err := url.Parse(raw); err == nil {
-				host = u.Hostname()
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, count) VALUES (?,?,?,?, 'unknown', 0)
-				ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
-				raw, host, t, t)
-			if err != nil {
-				return err
-			}
+	for _, raw := range store.ReportURLs(e) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, count) VALUES (?,?,?,?, 'unknown', 0)
+			ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+			raw, store.URLHost(raw), t, t)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -107,7 +79,7 @@ func reportIndicators(ctx context.Context, tx *sql.Tx, e *event.Event, sha strin
 
 // C2s implements store.Store.
 func (db *DB) C2s(ctx context.Context, q store.ListQuery) ([]store.C2, error) {
-	after, limit, err := listBounds(q)
+	after, limit, err := store.ListBounds(q)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +95,7 @@ func (db *DB) C2s(ctx context.Context, q store.ListQuery) ([]store.C2, error) {
 		if err := rows.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count); err != nil {
 			return nil, err
 		}
-		c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), encodeCursor(seq)
+		c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
 		out = append(out, c)
 	}
 	return out, rows.Err()

@@ -16,7 +16,7 @@ func scanSample(sc interface{ Scan(...any) error }) (store.Sample, int64, error)
 	var seq, first, last int64
 	err := sc.Scan(&seq, &s.SHA256, &s.SHA1, &s.MD5, &s.Size, &first, &last, &s.SourceCount, &s.FileType, &s.Family, &s.Arch, &s.URL)
 	s.FirstSeen, s.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
-	s.Cursor = encodeCursor(seq)
+	s.Cursor = store.EncodeCursor(seq)
 	return s, seq, err
 }
 
@@ -34,7 +34,7 @@ func (db *DB) Sample(ctx context.Context, sha256 string) (*store.Sample, error) 
 
 // Samples implements store.Store: first-seen order, cursor on insertion.
 func (db *DB) Samples(ctx context.Context, q store.ListQuery) ([]store.Sample, error) {
-	after, limit, err := listBounds(q)
+	after, limit, err := store.ListBounds(q)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (db *DB) Samples(ctx context.Context, q store.ListQuery) ([]store.Sample, e
 
 // URLs implements store.Store.
 func (db *DB) URLs(ctx context.Context, q store.ListQuery) ([]store.URL, error) {
-	after, limit, err := listBounds(q)
+	after, limit, err := store.ListBounds(q)
 	if err != nil {
 		return nil, err
 	}
@@ -73,25 +73,10 @@ func (db *DB) URLs(ctx context.Context, q store.ListQuery) ([]store.URL, error) 
 			return nil, err
 		}
 		u.FirstSeen, u.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
-		u.Cursor = encodeCursor(seq)
+		u.Cursor = store.EncodeCursor(seq)
 		out = append(out, u)
 	}
 	return out, rows.Err()
-}
-
-func listBounds(q store.ListQuery) (int64, int, error) {
-	var after int64
-	if q.After != "" {
-		var err error
-		if after, err = decodeCursor(q.After); err != nil {
-			return 0, 0, err
-		}
-	}
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	return after, limit, nil
 }
 
 func since(q store.ListQuery) int64 {
