@@ -181,21 +181,19 @@ func (db *DB) HostSummary(ctx context.Context, since time.Time, n int) (*store.H
 	return s, nil
 }
 
+// counts runs a query of (key, n) rows; never nil.
 func (db *DB) counts(ctx context.Context, query string, args ...any) ([]store.Count, error) {
-	rows, err := db.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
+	out, err := collect(ctx, db, scanCount, query, args...)
+	if out == nil {
+		out = []store.Count{}
 	}
-	defer rows.Close()
-	out := []store.Count{}
-	for rows.Next() {
-		var c store.Count
-		if err := rows.Scan(&c.Key, &c.N); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, err
+}
+
+func scanCount(sc scanner) (store.Count, error) {
+	var c store.Count
+	err := sc.Scan(&c.Key, &c.N)
+	return c, err
 }
 
 // HostTemplates implements store.HostStore.

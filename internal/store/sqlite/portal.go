@@ -29,58 +29,23 @@ func (db *DB) perDay(ctx context.Context, dim, first string, distinct bool) ([]s
 // topKeys is nil when no key was counted, as the dashboard has always
 // encoded it (null).
 func (db *DB) topKeys(ctx context.Context, dim, first string, n int) ([]store.Count, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT key, SUM(n) FROM portal_counts WHERE dim = ? AND day >= ? GROUP BY key ORDER BY 2 DESC, 1 LIMIT ?`, dim, first, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Count
-	for rows.Next() {
-		var c store.Count
-		if err := rows.Scan(&c.Key, &c.N); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect(ctx, db, scanCount, `SELECT key, SUM(n) FROM portal_counts WHERE dim = ? AND day >= ? GROUP BY key ORDER BY 2 DESC, 1 LIMIT ?`, dim, first, n)
 }
 
 func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, url, host, first_seen, last_seen, status, sha256, count FROM urls ORDER BY seq DESC LIMIT ?`, n)
+	out, err := collect(ctx, db, scanURL, `SELECT `+urlCols+` FROM urls ORDER BY seq DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: newest urls: %w", err)
 	}
-	defer rows.Close()
-	var out []store.URL
-	for rows.Next() {
-		var u store.URL
-		var seq, first, last int64
-		if err := rows.Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count); err != nil {
-			return nil, err
-		}
-		u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (db *DB) newestC2s(ctx context.Context, n int) ([]store.C2, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, host, port, first_seen, last_seen, family, sha256, source, count FROM c2s ORDER BY seq DESC LIMIT ?`, n)
+	out, err := collect(ctx, db, scanC2, `SELECT `+c2Cols+` FROM c2s ORDER BY seq DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: newest c2s: %w", err)
 	}
-	defer rows.Close()
-	var out []store.C2
-	for rows.Next() {
-		var c store.C2
-		var seq, first, last int64
-		if err := rows.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count); err != nil {
-			return nil, err
-		}
-		c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // The infection check's two queries; portal_internal_test.go checks that

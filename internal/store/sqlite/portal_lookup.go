@@ -5,24 +5,19 @@ import (
 	"database/sql"
 	"fmt"
 	"net/netip"
-	"time"
 
 	"github.com/kansoku/kansoku/internal/store"
 )
 
 // URL implements store.PortalLookup.
 func (db *DB) URL(ctx context.Context, raw string) (*store.URL, error) {
-	var u store.URL
-	var seq, first, last int64
-	err := db.r.QueryRowContext(ctx, `SELECT seq, url, host, first_seen, last_seen, status, sha256, count FROM urls WHERE url = ?`, raw).
-		Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count)
+	u, err := scanURL(db.r.QueryRowContext(ctx, `SELECT `+urlCols+` FROM urls WHERE url = ?`, raw))
 	if err == sql.ErrNoRows {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: url: %w", err)
 	}
-	u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
 	return &u, nil
 }
 

@@ -77,28 +77,27 @@ func reportIndicators(ctx context.Context, tx *sql.Tx, e *event.Event, sha strin
 	return nil
 }
 
+const c2Cols = `seq, host, port, first_seen, last_seen, family, sha256, source, count`
+
+func scanC2(sc scanner) (store.C2, error) {
+	var c store.C2
+	var seq, first, last int64
+	err := sc.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count)
+	c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
+	return c, err
+}
+
 // C2s implements store.Store.
 func (db *DB) C2s(ctx context.Context, q store.ListQuery) ([]store.C2, error) {
 	after, limit, err := store.ListBounds(q)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, host, port, first_seen, last_seen, family, sha256, source, count FROM c2s WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
+	out, err := collect(ctx, db, scanC2, `SELECT `+c2Cols+` FROM c2s WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: c2s: %w", err)
 	}
-	defer rows.Close()
-	var out []store.C2
-	for rows.Next() {
-		var c store.C2
-		var seq, first, last int64
-		if err := rows.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count); err != nil {
-			return nil, err
-		}
-		c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (reportDeriver) Flush(context.Context, *sql.Tx) error { return nil }

@@ -9,9 +9,30 @@ import (
 	"github.com/kansoku/kansoku/internal/store"
 )
 
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// collect runs a query on the read pool and scans each row; nil when none.
+func collect[T any](ctx context.Context, db *DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
 const sampleCols = `seq, sha256, sha1, md5, size, first_seen, last_seen, source_count, file_type, family, arch, url`
 
-func scanSample(sc interface{ Scan(...any) error }) (store.Sample, int64, error) {
+func scanSample(sc scanner) (store.Sample, int64, error) {
 	var s store.Sample
 	var seq, first, last int64
 	err := sc.Scan(&seq, &s.SHA256, &s.SHA1, &s.MD5, &s.Size, &first, &last, &s.SourceCount, &s.FileType, &s.Family, &s.Arch, &s.URL)
@@ -38,20 +59,22 @@ func (db *DB) Samples(ctx context.Context, q store.ListQuery) ([]store.Sample, e
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+sampleCols+` FROM samples WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
+	out, err := collect(ctx, db, func(sc scanner) (store.Sample, error) { s, _, err := scanSample(sc); return s, err },
+		`SELECT `+sampleCols+` FROM samples WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: samples: %w", err)
 	}
-	defer rows.Close()
-	var out []store.Sample
-	for rows.Next() {
-		s, _, err := scanSample(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
+}
+
+const urlCols = `seq, url, host, first_seen, last_seen, status, sha256, count`
+
+func scanURL(sc scanner) (store.URL, error) {
+	var u store.URL
+	var seq, first, last int64
+	err := sc.Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count)
+	u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
+	return u, err
 }
 
 // URLs implements store.Store.
@@ -60,23 +83,11 @@ func (db *DB) URLs(ctx context.Context, q store.ListQuery) ([]store.URL, error) 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, url, host, first_seen, last_seen, status, sha256, count FROM urls WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
+	out, err := collect(ctx, db, scanURL, `SELECT `+urlCols+` FROM urls WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: urls: %w", err)
 	}
-	defer rows.Close()
-	var out []store.URL
-	for rows.Next() {
-		var u store.URL
-		var seq, first, last int64
-		if err := rows.Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count); err != nil {
-			return nil, err
-		}
-		u.FirstSeen, u.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
-		u.Cursor = store.EncodeCursor(seq)
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func since(q store.ListQuery) int64 {
