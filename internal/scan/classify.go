@@ -39,7 +39,28 @@ type Rule struct {
 	Class      string            `yaml:"class"`
 	Findings   []string          `yaml:"findings"`
 
-	res map[string]*regexp.Regexp
+	res []fieldRE // cheapest fields first: a rule fails before its body regexp runs
+}
+
+type fieldRE struct {
+	field string
+	re    *regexp.Regexp
+}
+
+// fieldCost orders a rule's conditions: short facts before banners and
+// page bodies, which can be long.
+func fieldCost(f string) int {
+	switch f {
+	case "service", "vendor", "product":
+		return 0
+	case "title":
+		return 1
+	case "banner":
+		return 3
+	case "body":
+		return 4
+	}
+	return 2 // headers
 }
 
 // Rules is a parsed rule set.
@@ -68,7 +89,7 @@ func ParseRules(b []byte) (*Rules, error) {
 		if len(r.Match) == 0 && len(r.Favicon) == 0 {
 			return nil, fmt.Errorf("scan: rules: %s: no conditions", r.ID)
 		}
-		r.res = map[string]*regexp.Regexp{}
+		r.res = nil
 		for k, v := range r.Match {
 			if !matchFields[k] && !strings.HasPrefix(k, "header.") {
 				return nil, fmt.Errorf("scan: rules: %s: unknown field %q", r.ID, k)
@@ -77,8 +98,15 @@ func ParseRules(b []byte) (*Rules, error) {
 			if err != nil {
 				return nil, fmt.Errorf("scan: rules: %s: %s: %w", r.ID, k, err)
 			}
-			r.res[k] = re
+			r.res = append(r.res, fieldRE{k, re})
 		}
+		sort.SliceStable(r.res, func(i, j int) bool {
+			ci, cj := fieldCost(r.res[i].field), fieldCost(r.res[j].field)
+			if ci != cj {
+				return ci < cj
+			}
+			return r.res[i].field < r.res[j].field
+		})
 	}
 	return &Rules{rules: doc.Rules}, nil
 }
@@ -113,7 +141,8 @@ func (r *Rule) matches(f *Facts) bool {
 			return false
 		}
 	}
-	for k, re := range r.res {
+	for _, c := range r.res {
+		k, re := c.field, c.re
 		var v string
 		switch k {
 		case "service":
