@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/rand"
+	"path"
 	"testing"
 	"time"
 
@@ -103,4 +104,24 @@ func BenchmarkNew(b *testing.B) {
 	for b.Loop() {
 		New(Config{Device: dev, Now: func() time.Time { return testNow }, Rand: rand.New(rand.NewSource(1))})
 	}
+}
+
+// FuzzPaths holds path resolution to path.Clean: isClean must agree with it,
+// and resolving any name never panics and always yields a clean absolute
+// path.
+func FuzzPaths(f *testing.F) {
+	for _, s := range []string{"/", "/tmp/../etc/passwd", "//a//b/", "/./x/.", "dvrHelper", "../../..", "/var/tmp/x", "a/./b/../c"} {
+		f.Add(s)
+	}
+	s := newTestShell(f, "router-mipsel", nil)
+	s.ensureFS()
+	f.Fuzz(func(t *testing.T, name string) {
+		if path.IsAbs(name) && isClean(name) != (path.Clean(name) == name) {
+			t.Fatalf("isClean(%q) = %v, path.Clean gives %q", name, isClean(name), path.Clean(name))
+		}
+		p, err := s.fs.resolve("/tmp", name, true)
+		if err == nil && (!path.IsAbs(p) || path.Clean(p) != p) {
+			t.Fatalf("resolve(%q) = %q, not a clean absolute path", name, p)
+		}
+	})
 }
