@@ -106,6 +106,18 @@ func BenchmarkNew(b *testing.B) {
 	}
 }
 
+// BenchmarkNewWithFS is a new session shell and its filesystem, which a
+// session builds on its first command (from the device's shared base).
+func BenchmarkNewWithFS(b *testing.B) {
+	p := profile.ByName(profile.Defaults(), "router-mipsel")
+	dev := p.Instantiate([]byte("bench"))
+	b.ReportAllocs()
+	for b.Loop() {
+		s := New(Config{Device: dev, Now: func() time.Time { return testNow }, Rand: rand.New(rand.NewSource(1))})
+		s.ensureFS()
+	}
+}
+
 // FuzzPaths holds path resolution to path.Clean: isClean must agree with it,
 // and resolving any name never panics and always yields a clean absolute
 // path.
