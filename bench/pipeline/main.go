@@ -21,6 +21,9 @@ import (
 	"github.com/kansoku/kansoku/internal/bus"
 	"github.com/kansoku/kansoku/internal/collector"
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/store"
+	"github.com/kansoku/kansoku/internal/store/postgres"
+	"github.com/kansoku/kansoku/internal/store/postgres/pgtest"
 	"github.com/kansoku/kansoku/internal/store/sqlite"
 )
 
@@ -28,6 +31,7 @@ func main() {
 	n := flag.Int("events", 200000, "events per run")
 	bin := flag.String("kansoku", "", "kansoku binary for the start-up measurement (built if empty)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the pipeline run here")
+	driver := flag.String("store", "sqlite", "store driver: sqlite, or postgres (a throwaway server started from Debian's postgresql binaries)")
 	flag.Parse()
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -38,7 +42,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*n, *bin); err != nil {
+	if err := run(*n, *bin, *driver); err != nil {
 		fmt.Fprintln(os.Stderr, "pipeline:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -58,16 +62,46 @@ func mkEvents(n int) []*event.Event {
 	return evs
 }
 
-func run(n int, bin string) error {
+// opener opens a fresh store of the chosen driver.
+type opener func(ctx context.Context, name string) (store.Store, error)
+
+func openerFor(driver, dir string) (opener, func(), error) {
+	switch driver {
+	case "sqlite":
+		return func(ctx context.Context, name string) (store.Store, error) {
+			return sqlite.Open(ctx, filepath.Join(dir, name+".db"))
+		}, func() {}, nil
+	case "postgres":
+		srv, err := pgtest.Start()
+		if err != nil {
+			return nil, nil, err
+		}
+		return func(ctx context.Context, _ string) (store.Store, error) {
+			db, err := srv.CreateDatabase()
+			if err != nil {
+				return nil, err
+			}
+			return postgres.Open(ctx, srv.DSN(db))
+		}, func() { srv.Stop() }, nil
+	}
+	return nil, nil, fmt.Errorf("unknown store driver %q", driver)
+}
+
+func run(n int, bin, driver string) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "kansoku-bench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	open, stop, err := openerFor(driver, dir)
+	if err != nil {
+		return err
+	}
+	defer stop()
 
-	// Bare batched SQLite insert of the same rows.
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "bare.db"))
+	// Bare batched insert of the same rows.
+	db, err := open(ctx, "bare")
 	if err != nil {
 		return err
 	}
@@ -91,7 +125,7 @@ func run(n int, bin string) error {
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "pipe.db"))
+	st, err := open(ctx, "pipe")
 	if err != nil {
 		return err
 	}
@@ -125,9 +159,9 @@ func run(n int, bin string) error {
 		}
 	}
 	pipe := float64(n) / time.Since(t0).Seconds()
-	fmt.Printf("events:                  %d\n", n)
+	fmt.Printf("events:                  %d (store: %s)\n", n, driver)
 	fmt.Printf("bare batched insert:     %.0f events/s\n", bare)
-	fmt.Printf("spool→JetStream→SQLite:  %.0f events/s (acknowledged, stored)\n", pipe)
+	fmt.Printf("spool→JetStream→store:   %.0f events/s (acknowledged, stored)\n", pipe)
 	fmt.Printf("ratio pipeline/bare:     %.2f\n", pipe/bare)
 
 	ready, err := startup(bin, dir)

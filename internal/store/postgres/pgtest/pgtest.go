@@ -241,21 +241,32 @@ func (s *Server) URL(db string) string {
 	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", superuser, s.Port, db)
 }
 
-// NewDatabase creates an empty database for one test and returns its
-// name; it is dropped when the test ends.
-func (s *Server) NewDatabase(t testing.TB) string {
-	t.Helper()
+// CreateDatabase creates an empty database and returns its name (for
+// benchmarks; it goes with the server).
+func (s *Server) CreateDatabase() (string, error) {
 	name := fmt.Sprintf("test_%d", s.dbs.Add(1))
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
 	if err != nil {
-		t.Fatalf("pgtest: connect: %v", err)
+		return "", fmt.Errorf("pgtest: connect: %w", err)
 	}
 	defer conn.Close(ctx)
 	// name is generated above, never input.
 	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("pgtest: create database: %v", err)
+		return "", fmt.Errorf("pgtest: create database: %w", err)
 	}
+	return name, nil
+}
+
+// NewDatabase creates an empty database for one test and returns its
+// name; it is dropped when the test ends.
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
+	name, err := s.CreateDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
 	t.Cleanup(func() {
 		conn, err := pgx.Connect(ctx, s.DSN("postgres"))
 		if err != nil {
