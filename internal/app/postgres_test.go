@@ -3,12 +3,9 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/kansoku/kansoku/internal/store"
 	"github.com/kansoku/kansoku/internal/store/postgres"
@@ -24,30 +21,7 @@ func TestServeWithPostgres(t *testing.T) {
 	dsn := srv.URL(srv.NewDatabase(t))
 	cfg := testConfig(t, fmt.Sprintf("store:\n  driver: postgres\n  dsn: %s\n", dsn))
 	r := start(t, cfg)
-	api := "http://" + r.listeners["http"] + "/api/v1/events?kind=tcp.payload&limit=10"
-	for i := 0; i < 3; i++ {
-		c, err := net.Dial("tcp", r.listeners["banner"])
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(c, "GET /<script>alert(%d)</script> HTTP/1.0\r\n\r\n", i)
-		c.Close()
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var page store.EventPage
-		getJSON(t, api, &page)
-		if len(page.Events) == 3 {
-			if !strings.Contains(page.Events[0].Str("payload"), "<script>") || page.Events[0].Sensor != "t1" {
-				t.Fatalf("payload not kept exactly: %+v", page.Events[0])
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("saw %d payload events", len(page.Events))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	sendPayloads(t, r, 3)
 	r.stop(t)
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "kansoku.db")); err == nil {
 		t.Fatal("serve created a sqlite database although the driver is postgres")

@@ -114,16 +114,12 @@ func getJSON(t *testing.T, url string, v any) int {
 	return resp.StatusCode
 }
 
-// TestServeEndToEnd: a connection to a sensor becomes events in the store,
-// visible through the API, and a graceful stop stores the closing events.
-func TestServeEndToEnd(t *testing.T) {
-	cfg := testConfig(t, "")
-	r := start(t, cfg)
-	var h map[string]string
-	if getJSON(t, "http://"+r.listeners["http"]+"/healthz", &h); h["status"] != "ok" {
-		t.Fatalf("healthz: %v", h)
-	}
-	for i := 0; i < 5; i++ {
+// sendPayloads makes n connections to the banner sensor, each sending a
+// request with markup in it, and waits until the API serves the n
+// tcp.payload events with the bytes kept exactly.
+func sendPayloads(t *testing.T, r *running, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
 		c, err := net.Dial("tcp", r.listeners["banner"])
 		if err != nil {
 			t.Fatal(err)
@@ -135,17 +131,29 @@ func TestServeEndToEnd(t *testing.T) {
 	for {
 		var page store.EventPage
 		getJSON(t, "http://"+r.listeners["http"]+"/api/v1/events?kind=tcp.payload&limit=10", &page)
-		if len(page.Events) == 5 {
+		if len(page.Events) == n {
 			if !strings.Contains(page.Events[0].Str("payload"), "<script>") || page.Events[0].Sensor != "t1" {
 				t.Fatalf("payload not kept exactly: %+v", page.Events[0])
 			}
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("saw %d payload events", len(page.Events))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestServeEndToEnd: a connection to a sensor becomes events in the store,
+// visible through the API, and a graceful stop stores the closing events.
+func TestServeEndToEnd(t *testing.T) {
+	cfg := testConfig(t, "")
+	r := start(t, cfg)
+	var h map[string]string
+	if getJSON(t, "http://"+r.listeners["http"]+"/healthz", &h); h["status"] != "ok" {
+		t.Fatalf("healthz: %v", h)
+	}
+	sendPayloads(t, r, 5)
 	var st store.Stats
 	getJSON(t, "http://"+r.listeners["http"]+"/api/v1/stats", &st)
 	if st.Total < 10 {
