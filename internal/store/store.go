@@ -195,9 +195,11 @@ type HostQuery struct {
 	Class   string
 	Finding string
 	Product string
-	Since   time.Time
-	After   string
-	Limit   int
+	// Template is one web-UI cluster's id (HostTemplate.Template), exact.
+	Template string
+	Since    time.Time
+	After    string
+	Limit    int
 }
 
 // HostSummary counts the hosts seen since a time, for callers who may see

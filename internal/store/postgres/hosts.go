@@ -12,8 +12,8 @@ import (
 	"github.com/kansoku/kansoku/internal/store"
 )
 
-// host keeps the hosts table at the scanner's newest view: a late, older
-// result does not replace it.
+// host keeps the hosts table at the scanner's newest view, and
+// host_findings in step with it: a late, older result replaces neither.
 func (d *deriver) host(e *event.Event) {
 	h, ok := store.HostResultOf(e)
 	if !ok {
@@ -28,11 +28,26 @@ func (d *deriver) host(e *event.Event) {
 		WHERE excluded.last_seen >= hosts.last_seen`,
 		addr(e.DstIP), int32(e.DstPort), clean(h.Transport), clean(h.Service), clean(h.Vendor), clean(h.Product), clean(h.DeviceType), clean(h.Class),
 		store.JSONList(h.Findings, clean), store.JSONList(h.Labels, clean), clean(h.Template), e.Time)
+	// The findings follow the row when this result replaced it, which is
+	// when the row's last_seen is now this result's time.
+	key := []any{addr(e.DstIP), int32(e.DstPort), clean(h.Transport), e.Time}
+	d.queue(`DELETE FROM host_findings f USING hosts WHERE hosts.ip = $1::inet AND hosts.port = $2 AND hosts.transport = $3 AND hosts.last_seen = $4
+		AND f.ip = hosts.ip AND f.port = hosts.port AND f.transport = hosts.transport`, key...)
+	d.queue(hostFindingsSQL+` hosts.ip = $1::inet AND hosts.port = $2 AND hosts.transport = $3 AND hosts.last_seen = $4 ON CONFLICT DO NOTHING`, key...)
 }
+
+// hostFindingsSQL fills host_findings from the hosts rows a condition
+// appended to it selects: the same derivation as migration 013's backfill.
+// Only strings are findings; a list may repeat one.
+const hostFindingsSQL = `INSERT INTO host_findings (ip, port, transport, finding, crit, last_seen)
+	SELECT hosts.ip, hosts.port, hosts.transport, f #>> '{}', hosts.class = 'critical', hosts.last_seen
+	FROM hosts, jsonb_array_elements(hosts.findings) f WHERE jsonb_typeof(f) = 'string' AND`
 
 // hostsSQL is the query for q: critical first, then newest first, paged
 // with a cursor on that order, which is the order of the hosts_rank index
-// (hosts_class when one class is asked for).
+// (hosts_class when one class is asked for, hosts_template_rank for one
+// template, host_findings_rank for one finding: its rows carry the rank
+// and the key columns, and the hosts rows are joined for the page only).
 func hostsSQL(q store.HostQuery) (string, []any, error) {
 	var where []string
 	var args []any
@@ -44,11 +59,20 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 		}
 		where = append(where, fmt.Sprintf(cond, n...))
 	}
+	// k qualifies the columns that host_findings copies: with a finding
+	// they are read from it, so that the filters and the order are its
+	// index's.
+	k, rank, from := "hosts.", "(class = 'critical')", "hosts"
+	if q.Finding != "" {
+		k, rank = "f.", "f.crit"
+		from = "host_findings f JOIN hosts ON hosts.ip = f.ip AND hosts.port = f.port AND hosts.transport = f.transport"
+		add("f.finding = $%d", clean(q.Finding))
+	}
 	if q.IP.IsValid() {
-		add("ip = $%d::inet", addr(q.IP))
+		add(k+"ip = $%d::inet", addr(q.IP))
 	}
 	if q.Prefix.IsValid() {
-		add("ip <<= $%d::cidr", prefix(q.Prefix))
+		add(k+"ip <<= $%d::cidr", prefix(q.Prefix))
 	}
 	if q.Class != "" {
 		add("class = $%d", clean(q.Class))
@@ -56,34 +80,36 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 	if q.Product != "" {
 		add("product = $%d", clean(q.Product))
 	}
-	if q.Finding != "" {
-		add("findings @> jsonb_build_array($%d::text)", clean(q.Finding))
+	if q.Template != "" {
+		// The literal lets the planner use the partial index.
+		add("template = $%d AND template <> ''", clean(q.Template))
 	}
 	if !q.Since.IsZero() {
-		add("last_seen >= $%d", q.Since)
+		add(k+"last_seen >= $%d", q.Since)
 	}
-	order := "(class = 'critical') DESC, last_seen DESC, ip DESC, port DESC, transport DESC"
+	byClass := q.Class != "" && q.Finding == ""
+	keys := k + "last_seen, " + k + "ip, " + k + "port, " + k + "transport"
+	order := rank + " DESC, " + k + "last_seen DESC, " + k + "ip DESC, " + k + "port DESC, " + k + "transport DESC"
+	if byClass {
+		order = "last_seen DESC, hosts.ip DESC, hosts.port DESC, hosts.transport DESC"
+	}
 	if q.After != "" {
 		c, err := store.DecodeHostCursor(q.After)
 		if err != nil {
 			return "", nil, err
 		}
 		last := time.Unix(0, c.LastSeen)
-		if q.Class != "" {
-			add("(last_seen, ip, port, transport) < ($%d, $%d::inet, $%d, $%d)", last, c.IP, c.Port, c.Transport)
+		if byClass {
+			add("("+keys+") < ($%d, $%d::inet, $%d, $%d)", last, c.IP, c.Port, c.Transport)
 		} else {
-			add("((class = 'critical'), last_seen, ip, port, transport) < ($%d, $%d, $%d::inet, $%d, $%d)", c.Critical, last, c.IP, c.Port, c.Transport)
+			add("("+rank+", "+keys+") < ($%d, $%d, $%d::inet, $%d, $%d)", c.Critical, last, c.IP, c.Port, c.Transport)
 		}
 	}
-	if q.Class != "" {
-		order = "last_seen DESC, ip DESC, port DESC, transport DESC"
-	}
-	limit := store.HostLimit(q.Limit)
-	query := `SELECT host(ip), port, transport, service, vendor, product, device_type, class, findings::text, labels::text, template, first_seen, last_seen FROM hosts`
+	query := `SELECT host(hosts.ip), hosts.port, hosts.transport, service, vendor, product, device_type, class, findings::text, labels::text, template, first_seen, hosts.last_seen FROM ` + from
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	args = append(args, limit)
+	args = append(args, store.HostLimit(q.Limit))
 	query += fmt.Sprintf(" ORDER BY %s LIMIT $%d", order, len(args))
 	return query, args, nil
 }
@@ -159,12 +185,12 @@ func (db *DB) HostTemplates(ctx context.Context, since time.Time, n, labels int)
 	out := make([]store.HostTemplate, 0, len(cs))
 	for _, c := range cs {
 		ht := store.HostTemplate{Template: c.Key, Members: c.N, Labels: []string{}}
-		err := db.pool.QueryRow(ctx, `SELECT product FROM hosts WHERE template = $1 AND last_seen >= $2 AND product <> ''
+		err := db.pool.QueryRow(ctx, `SELECT product FROM hosts WHERE template = $1 AND template <> '' AND last_seen >= $2 AND product <> ''
 			GROUP BY product ORDER BY COUNT(*) DESC, product LIMIT 1`, c.Key, since).Scan(&ht.Product)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return nil, fmt.Errorf("store: host template %s product: %w", c.Key, err)
 		}
-		ls, err := db.counts(ctx, `SELECT l COLLATE "C" AS k, COUNT(*) FROM hosts, jsonb_array_elements_text(hosts.labels) l WHERE template = $1 AND last_seen >= $2
+		ls, err := db.counts(ctx, `SELECT l COLLATE "C" AS k, COUNT(*) FROM hosts, jsonb_array_elements_text(hosts.labels) l WHERE template = $1 AND template <> '' AND last_seen >= $2
 			GROUP BY k ORDER BY 2 DESC, k LIMIT $3`, c.Key, since, limitOf(labels))
 		if err != nil {
 			return nil, fmt.Errorf("store: host template %s labels: %w", c.Key, err)

@@ -13,8 +13,8 @@ import (
 )
 
 // TestHostQueriesUseIndexes keeps the portal's host listing an index walk
-// at any size: the pages in listing order, one class, one product, a
-// prefix and the next page after a cursor.
+// at any size: the pages in listing order, one class, one product, one
+// finding, one template, a prefix and the next page after a cursor.
 func TestHostQueriesUseIndexes(t *testing.T) {
 	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "k.db"))
 	if err != nil {
@@ -34,6 +34,13 @@ func TestHostQueriesUseIndexes(t *testing.T) {
 		{"product", store.HostQuery{Product: "WL-100", Limit: 100}, "hosts_product", true},
 		{"prefix", store.HostQuery{Prefix: netip.MustParsePrefix("127.10.0.0/16"), Limit: 100}, "hosts_ip_key", true},
 		{"ip", store.HostQuery{IP: netip.MustParseAddr("127.10.0.1"), Limit: 100}, "PRIMARY KEY", true},
+		{"finding", store.HostQuery{Finding: "no-authentication", Limit: 100}, "host_findings_rank", false},
+		{"finding, next page", store.HostQuery{Finding: "no-authentication", After: cur, Limit: 100}, "host_findings_rank", false},
+		{"finding since", store.HostQuery{Finding: "no-authentication", Since: time.Unix(5, 0), Limit: 100}, "host_findings_rank", false},
+		{"finding and class", store.HostQuery{Finding: "no-authentication", Class: "critical", After: cur, Limit: 100}, "host_findings_rank", false},
+		{"finding in a prefix", store.HostQuery{Finding: "no-authentication", Prefix: netip.MustParsePrefix("127.10.0.0/16"), After: cur, Limit: 100}, "host_findings_prefix", true},
+		{"template", store.HostQuery{Template: "tplA", Limit: 100}, "hosts_template_rank", false},
+		{"template, next page", store.HostQuery{Template: "tplA", After: cur, Limit: 100}, "hosts_template_rank", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q, args, err := hostsSQL(tc.q)
@@ -96,5 +103,54 @@ func TestHostKeysFilledOnOpen(t *testing.T) {
 	defer db.Close()
 	if hs, err := db.Hosts(ctx, in); err != nil || len(hs) != 1 {
 		t.Fatalf("after reopen: %+v %v", hs, err)
+	}
+}
+
+// TestHostFindingsFilledOnUpgrade covers a database from before
+// host_findings: migration 013 fills it from the hosts rows, and rows
+// stored before ip_key existed get their key there too, so finding and
+// finding-in-a-prefix queries see every stored host.
+func TestHostFindingsFilledOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "k.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []*event.Event
+	for i, f := range [][]any{{"no-authentication", "telnet-open"}, {"no-authentication"}, {"telnet-open"}} {
+		e := event.New("scan", "scan.result")
+		e.Time, e.DstIP, e.DstPort = time.Now(), netip.AddrFrom4([4]byte{127, 34, 0, byte(i + 1)}), 80
+		e.Set("findings", f)
+		evs = append(evs, e)
+	}
+	if _, err := db.InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before 013, with keys from before 012.
+	for _, s := range []string{`DROP TABLE host_findings`, `DROP INDEX hosts_template_rank`,
+		`CREATE INDEX hosts_template ON hosts(template) WHERE template != ''`,
+		`DELETE FROM schema_migrations WHERE name = 'migrations/013_host_findings.sql'`, `UPDATE hosts SET ip_key = x''`} {
+		if _, err := db.w.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	db.Close()
+	if db, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct {
+		q    store.HostQuery
+		want int
+	}{
+		{store.HostQuery{Finding: "no-authentication"}, 2},
+		{store.HostQuery{Finding: "telnet-open"}, 2},
+		{store.HostQuery{Finding: "no-authentication", Prefix: netip.MustParsePrefix("127.34.0.0/30")}, 2},
+		{store.HostQuery{Finding: "telnet-open", Prefix: netip.MustParsePrefix("127.34.0.3/32")}, 1},
+	} {
+		if hs, err := db.Hosts(ctx, tc.q); err != nil || len(hs) != tc.want {
+			t.Errorf("%+v after upgrade: %d hosts, want %d (%v)", tc.q, len(hs), tc.want, err)
+		}
 	}
 }

@@ -37,8 +37,9 @@ func prefixRange(p netip.Prefix) (lo, hi []byte) {
 	return lo, hi
 }
 
-// fillHostKeys sets ip_key on rows stored before the column existed; after
-// the first run it finds nothing, through the index.
+// fillHostKeys sets ip_key on rows stored before the column existed, and
+// on their findings (which migration 013 copied keys from); after the first
+// run it finds nothing, through the index.
 func (db *DB) fillHostKeys(ctx context.Context) error {
 	rows, err := db.w.QueryContext(ctx, `SELECT DISTINCT ip FROM hosts WHERE ip_key = x''`)
 	if err != nil {
@@ -62,42 +63,67 @@ func (db *DB) fillHostKeys(ctx context.Context) error {
 		if err != nil {
 			continue // never written by the deriver; left out of prefix searches
 		}
-		if _, err := db.w.ExecContext(ctx, `UPDATE hosts SET ip_key = ? WHERE ip = ?`, ipKey(a), ip); err != nil {
-			return fmt.Errorf("hosts: fill key of %s: %w", ip, err)
+		for _, table := range []string{"hosts", "host_findings"} {
+			if _, err := db.w.ExecContext(ctx, `UPDATE `+table+` SET ip_key = ? WHERE ip = ?`, ipKey(a), ip); err != nil {
+				return fmt.Errorf("%s: fill key of %s: %w", table, ip, err)
+			}
 		}
 	}
 	return nil
 }
 
 // hostsSQL is the query for q: critical first, then newest first, paged
-// with a cursor on that order (hosts_rank, or hosts_class when one class is
-// asked for, so pages are index walks).
+// with a cursor on that order, so that pages are index walks: hosts_rank,
+// hosts_class when one class is asked for, hosts_template_rank for one
+// template, and host_findings_rank (host_findings_prefix with a prefix)
+// for one finding, whose rows carry the rank and the key columns.
 func hostsSQL(q store.HostQuery) (string, []any, error) {
 	var where []string
 	var args []any
+	add := func(cond string, v ...any) { where, args = append(where, cond), append(args, v...) }
+	// k qualifies the columns that host_findings copies: with a finding
+	// they are read from it, so that the filters and the order are its
+	// index's.
+	k, rank := "", "(class = 'critical')"
+	from := "hosts"
+	if q.Finding != "" {
+		k, rank = "f.", "f.crit"
+		// CROSS JOIN keeps host_findings the outer loop.
+		from = "host_findings f CROSS JOIN hosts ON hosts.ip = f.ip AND hosts.port = f.port AND hosts.transport = f.transport"
+		add("f.finding = ?", q.Finding)
+	}
 	if q.IP.IsValid() {
-		where, args = append(where, "ip = ?"), append(args, q.IP.Unmap().String())
+		add(k+"ip = ?", q.IP.Unmap().String())
 	}
 	if q.Prefix.IsValid() {
 		lo, hi := prefixRange(q.Prefix)
-		where, args = append(where, "ip_key BETWEEN ? AND ?"), append(args, lo, hi)
+		add(k+"ip_key BETWEEN ? AND ?", lo, hi)
+		if q.Finding != "" {
+			// An operator's prefix holds few of a finding's hosts: reading
+			// those and sorting them beats walking the finding in order
+			// until a page of them turns up, which SQLite would pick.
+			from = strings.Replace(from, "host_findings f", "host_findings f INDEXED BY host_findings_prefix", 1)
+		}
 	}
 	if q.Class != "" {
-		where, args = append(where, "class = ?"), append(args, q.Class)
+		add("class = ?", q.Class)
 	}
 	if q.Product != "" {
-		where, args = append(where, "product = ?"), append(args, q.Product)
+		add("product = ?", q.Product)
 	}
-	if q.Finding != "" {
-		where, args = append(where, "EXISTS (SELECT 1 FROM json_each(hosts.findings) WHERE value = ?)"), append(args, q.Finding)
+	if q.Template != "" {
+		// The literal lets SQLite use the partial index.
+		add("template = ? AND template != ''", q.Template)
 	}
 	if !q.Since.IsZero() {
-		where, args = append(where, "last_seen >= ?"), append(args, q.Since.UnixNano())
+		add(k+"last_seen >= ?", q.Since.UnixNano())
 	}
 	// With one class the rank is the same for every row, and leaving it out
 	// lets SQLite walk hosts_class in order.
-	order := "(class = 'critical') DESC, last_seen DESC, ip DESC, port DESC, transport DESC"
-	if q.Class != "" {
+	byClass := q.Class != "" && q.Finding == ""
+	keys := k + "last_seen, " + k + "ip, " + k + "port, " + k + "transport"
+	order := rank + " DESC, " + k + "last_seen DESC, " + k + "ip DESC, " + k + "port DESC, " + k + "transport DESC"
+	if byClass {
 		order = "last_seen DESC, ip DESC, port DESC, transport DESC"
 	}
 	if q.After != "" {
@@ -105,23 +131,22 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		if q.Class != "" {
-			where, args = append(where, "(last_seen, ip, port, transport) < (?, ?, ?, ?)"), append(args, c.LastSeen, c.IP, c.Port, c.Transport)
+		if byClass {
+			add("("+keys+") < (?, ?, ?, ?)", c.LastSeen, c.IP, c.Port, c.Transport)
 		} else {
 			crit := 0 // what SQLite makes of (class = 'critical')
 			if c.Critical {
 				crit = 1
 			}
-			where, args = append(where, "((class = 'critical'), last_seen, ip, port, transport) < (?, ?, ?, ?, ?)"), append(args, crit, c.LastSeen, c.IP, c.Port, c.Transport)
+			add("("+rank+", "+keys+") < (?, ?, ?, ?, ?)", crit, c.LastSeen, c.IP, c.Port, c.Transport)
 		}
 	}
-	limit := store.HostLimit(q.Limit)
-	query := `SELECT ip, port, transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, last_seen FROM hosts`
+	query := `SELECT hosts.ip, hosts.port, hosts.transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, hosts.last_seen FROM ` + from
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY " + order + " LIMIT ?"
-	args = append(args, limit)
+	args = append(args, store.HostLimit(q.Limit))
 	return query, args, nil
 }
 
@@ -209,12 +234,12 @@ func (db *DB) HostTemplates(ctx context.Context, since time.Time, n, labels int)
 	out := make([]store.HostTemplate, 0, len(cs))
 	for _, c := range cs {
 		ht := store.HostTemplate{Template: c.Key, Members: c.N, Labels: []string{}}
-		err := db.r.QueryRowContext(ctx, `SELECT product FROM hosts WHERE template = ? AND last_seen >= ? AND product != ''
+		err := db.r.QueryRowContext(ctx, `SELECT product FROM hosts WHERE template = ? AND template != '' AND last_seen >= ? AND product != ''
 			GROUP BY product ORDER BY COUNT(*) DESC, product LIMIT 1`, c.Key, t).Scan(&ht.Product)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("store: host template %s product: %w", c.Key, err)
 		}
-		ls, err := db.counts(ctx, `SELECT j.value, COUNT(*) FROM hosts, json_each(hosts.labels) j WHERE template = ? AND last_seen >= ?
+		ls, err := db.counts(ctx, `SELECT j.value, COUNT(*) FROM hosts, json_each(hosts.labels) j WHERE template = ? AND template != '' AND last_seen >= ?
 			GROUP BY j.value ORDER BY 2 DESC, 1 LIMIT ?`, c.Key, t, labels)
 		if err != nil {
 			return nil, fmt.Errorf("store: host template %s labels: %w", c.Key, err)

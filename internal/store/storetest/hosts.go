@@ -32,6 +32,62 @@ func hostKeys(hs []store.Host) string {
 	return strings.Join(s, " ")
 }
 
+// hostCase is a query and the hosts it lists, in order (hostKeys).
+type hostCase struct {
+	name string
+	q    store.HostQuery
+	want string
+}
+
+// checkHostQueries runs each case as a subtest.
+func checkHostQueries(t *testing.T, db store.Store, cases []hostCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			hs, err := db.Hosts(context.Background(), tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hostKeys(hs); got != tc.want {
+				t.Fatalf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// walkHostPages checks that walking the pages of each query, in pages of
+// every size from one to three, gives the same hosts in the same order as
+// one page of all of them.
+func walkHostPages(t *testing.T, db store.Store, bases []store.HostQuery) {
+	t.Helper()
+	ctx := context.Background()
+	for _, base := range bases {
+		all, err := db.Hosts(ctx, base)
+		if err != nil || len(all) < 2 {
+			t.Fatalf("%+v: %d hosts, %v", base, len(all), err)
+		}
+		for size := 1; size <= 3; size++ {
+			var got []store.Host
+			q := base
+			q.Limit = size
+			for i := 0; i < 10; i++ {
+				page, err := db.Hosts(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, page...)
+				if len(page) < size {
+					break
+				}
+				q.After = page[len(page)-1].Cursor
+			}
+			if hostKeys(got) != hostKeys(all) {
+				t.Errorf("%+v by %d: %s, want %s", base, size, hostKeys(got), hostKeys(all))
+			}
+		}
+	}
+}
+
 func testHostsFromScanResults(t *testing.T, db store.Store) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
@@ -95,11 +151,7 @@ func testHostsFiltersOrderAndPages(t *testing.T, db store.Store) {
 	if _, err := db.InsertEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name string
-		q    store.HostQuery
-		want string
-	}{
+	checkHostQueries(t, db, []hostCase{
 		{"all: critical first, then newest", store.HostQuery{}, "127.10.0.2:80 127.10.0.1:80 127.10.1.3:23 [::1]:8080 127.20.0.4:53 127.10.1.3:80"},
 		{"prefix /24", store.HostQuery{Prefix: netip.MustParsePrefix("127.10.1.0/24")}, "127.10.1.3:23 127.10.1.3:80"},
 		{"prefix unaligned /15", store.HostQuery{Prefix: netip.MustParsePrefix("127.10.0.0/15")}, "127.10.0.2:80 127.10.0.1:80 127.10.1.3:23 127.10.1.3:80"},
@@ -115,41 +167,9 @@ func testHostsFiltersOrderAndPages(t *testing.T, db store.Store) {
 		{"since", store.HostQuery{Since: at(4)}, "127.10.0.2:80 127.10.1.3:23 [::1]:8080"},
 		{"limit", store.HostQuery{Limit: 3}, "127.10.0.2:80 127.10.0.1:80 127.10.1.3:23"},
 		{"nothing", store.HostQuery{Product: "nope"}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			hs, err := db.Hosts(ctx, tc.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := hostKeys(hs); got != tc.want {
-				t.Fatalf("got  %s\nwant %s", got, tc.want)
-			}
-		})
-	}
+	})
 
-	// Walking pages of every size gives the same hosts in the same order.
-	for _, base := range []store.HostQuery{{}, {Class: "critical"}, {Prefix: netip.MustParsePrefix("127.0.0.0/8")}} {
-		all, _ := db.Hosts(ctx, base)
-		for size := 1; size <= 3; size++ {
-			var got []store.Host
-			q := base
-			q.Limit = size
-			for i := 0; i < 10; i++ {
-				page, err := db.Hosts(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, page...)
-				if len(page) < size {
-					break
-				}
-				q.After = page[len(page)-1].Cursor
-			}
-			if hostKeys(got) != hostKeys(all) {
-				t.Errorf("%+v by %d: %s, want %s", base, size, hostKeys(got), hostKeys(all))
-			}
-		}
-	}
+	walkHostPages(t, db, []store.HostQuery{{}, {Class: "critical"}, {Prefix: netip.MustParsePrefix("127.0.0.0/8")}})
 	for _, c := range []string{"!!", "bm90IGEgY3Vyc29y", "MSAyIDMgNCA1"} {
 		if _, err := db.Hosts(ctx, store.HostQuery{After: c}); !errors.Is(err, store.ErrBadCursor) {
 			t.Errorf("cursor %q: %v", c, err)

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 		{"ReportsFollowSamples", testReportsFollowSamples},
 		{"HostsFromScanResults", testHostsFromScanResults},
 		{"HostsFiltersOrderAndPages", testHostsFiltersOrderAndPages},
+		{"HostsByFindingAndTemplate", testHostsByFindingAndTemplate},
 		{"AttacksMergeAcrossSensors", testAttacksMergeAcrossSensors},
 		{"DashboardAggregatesAreIncremental", testDashboardAggregatesAreIncremental},
 		{"PortalRecords", testPortalRecords},
