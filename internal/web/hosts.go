@@ -29,12 +29,12 @@ const (
 // query; lang is accepted so the page's language switch keeps its filters.
 func ParseHostQuery(v url.Values) (store.HostQuery, error) {
 	var q store.HostQuery
-	p, err := parseListParams(v, "class", "finding", "product", "prefix", "ip", "lang")
+	p, err := parseListParams(v, "class", "finding", "product", "template", "prefix", "ip", "lang")
 	if err != nil {
 		return q, err
 	}
 	q.Since, q.After, q.Limit = p.Since, p.After, p.Limit
-	q.Class, q.Finding, q.Product = v.Get("class"), v.Get("finding"), v.Get("product")
+	q.Class, q.Finding, q.Product, q.Template = v.Get("class"), v.Get("finding"), v.Get("product"), v.Get("template")
 	ps, is := v.Get("prefix"), v.Get("ip")
 	switch {
 	case ps != "" && is != "":
@@ -61,7 +61,7 @@ func ParseHostQuery(v url.Values) (store.HostQuery, error) {
 
 // filtered says whether q asks about particular hosts rather than all.
 func filtered(q store.HostQuery) bool {
-	return q.IP.IsValid() || q.Prefix.IsValid() || q.Class != "" || q.Finding != "" || q.Product != "" || q.After != ""
+	return q.IP.IsValid() || q.Prefix.IsValid() || q.Class != "" || q.Finding != "" || q.Product != "" || q.Template != "" || q.After != ""
 }
 
 // hostDetail says whether the request may see addresses and labels: the

@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,10 @@ import (
 
 // hostileLabel carries bytes that are not UTF-8 next to a quote.
 const hostileLabel = "Gate \xff\xfe 7 \"quoted\" 'single'"
+
+// hostileTemplate is a template id a device's page could make: markup
+// that must stay text in the templates table and the link to its members.
+var hostileTemplate = "tpl-x" + xssPayloads[3]
 
 // seedHosts stores scan.result events the way the scanner publishes them;
 // the hosts table is derived from them by the store.
@@ -36,7 +42,7 @@ func seedHosts(t testing.TB, db *sqlite.DB) {
 		mk("127.0.2.1", 80, 5*time.Minute, "WL-100 logger", "critical", "tpl-wl", []any{"no-authentication", "login-page-exposed"}, []any{"North Reservoir Gate 3"}),
 		mk("127.0.2.2", 80, 3*time.Minute, "WL-100 logger", "critical", "tpl-wl", []any{"login-page-exposed"}, []any{xssPayloads[0]}),
 		mk("127.0.3.1", 23, 2*time.Minute, "BusyBox", "", "", []any{"telnet-open"}, nil),
-		mk("127.0.3.2", 80, time.Minute, xssPayloads[1]+"\xff\xfe", "", "tpl-x", []any{"login-page-exposed"}, []any{xssPayloads[1], hostileLabel, xssPayloads[4]}),
+		mk("127.0.3.2", 80, time.Minute, xssPayloads[1]+"\xff\xfe", "", hostileTemplate, []any{"login-page-exposed"}, []any{xssPayloads[1], hostileLabel, xssPayloads[4]}),
 		mk("127.0.4.1", 123, 48*time.Hour, "ntpd", "", "", []any{"open-reflector:ntp"}, nil),
 		mk("::1", 8080, 4*time.Minute, "Cam-9", "", "", []any{"login-page-exposed"}, []any{"Lobby"}),
 	}
@@ -123,6 +129,12 @@ func TestHostsAPI(t *testing.T) {
 		{"anonymous since", "?since=24h", "", 200, "aggregate", ""},
 		{"anonymous filter needs a key", "?class=critical", "", 401, "", ""},
 		{"anonymous prefix needs a key", "?prefix=127.0.2.0/24", "", 401, "", ""},
+		{"anonymous template needs a key", "?template=tpl-wl", "", 401, "", ""},
+		{"the admin cookie does not open the template filter", "?template=tpl-wl", "admin", 401, "", ""},
+		{"template: the cluster's members", "?template=tpl-wl", "key", 200, "hosts", "127.0.2.2:80 127.0.2.1:80"},
+		{"template is exact", "?template=tpl", "key", 200, "hosts", ""},
+		{"template and finding", "?template=" + url.QueryEscape(hostileTemplate) + "&finding=login-page-exposed", "key", 200, "hosts", "127.0.3.2:80"},
+		{"template, one per page", "?template=tpl-wl&limit=1", "key", 200, "hosts", "127.0.2.2:80"},
 		{"unknown key", "", "bad-key", 401, "", ""},
 		{"key without feeds:read", "", "other-key", 403, "", ""},
 		{"key: all, critical first", "", "key", 200, "hosts", all},
@@ -237,6 +249,12 @@ func TestHostsPages(t *testing.T) {
 		{"admin: filtered", "/admin/hosts?class=critical", "admin", 200, []string{"127.0.2.1", "127.0.2.2"}, []string{"127.0.3.1", `<span class="tag">telnet-open</span>`}},
 		{"admin: next page link", "/admin/hosts?limit=2", "admin", 200, []string{`rel="next"`, `href="/admin/hosts?cursor=`}, []string{"127.0.3.1"}},
 		{"admin: bad prefix", "/admin/hosts?prefix=nope", "admin", 400, []string{"bad prefix"}, nil},
+		{"anonymous: templates without links", "/hosts", "", 200, []string{"tpl-wl"}, []string{"?template=", `name="template"`}},
+		{"key holder: each template links to its members", "/hosts", "key", 200, []string{`<a href="/hosts?template=tpl-wl"`, `name="template"`}, nil},
+		{"admin: template links stay under /admin", "/admin/hosts", "admin", 200, []string{`<a href="/admin/hosts?template=tpl-wl"`}, []string{`href="/hosts?template=`}},
+		{"admin: one template's members", "/admin/hosts?template=tpl-wl", "admin", 200,
+			[]string{`id="hosts"`, "127.0.2.1", "127.0.2.2", `value="tpl-wl"`}, []string{"127.0.3.2", "127.0.3.1", "[::1]"}},
+		{"anonymous template filter shows nothing more", "/hosts?template=tpl-wl", "", 200, []string{"Aggregate counts only"}, []string{"127.0.2.1", "North Reservoir"}},
 		{"key without scope", "/hosts", "other-key", 403, nil, nil},
 		{"one address, anonymous", "/hosts/127.0.2.1", "", 403, nil, []string{"North Reservoir"}},
 		{"one address, admin", "/admin/hosts/127.0.2.1", "admin", 200, []string{"North Reservoir Gate 3", "tpl-wl", "no-authentication"}, nil},
@@ -305,6 +323,17 @@ func TestHostsEscapeDeviceStrings(t *testing.T) {
 	_, body = get(t, f.ts.URL, "/hosts/127.0.2.2", f.as("key"))
 	if !strings.Contains(body, "&lt;script&gt;window.__xss=1;document.title=&#34;pwned&#34;&lt;/script&gt;") {
 		t.Error("script label not shown as text")
+	}
+
+	// The link to a hostile template's members is one URL that lists them.
+	_, body = get(t, f.ts.URL, "/hosts", f.as("key"))
+	m := regexp.MustCompile(`<a href="(/hosts\?template=[^"]*)"[^>]*>tpl-x`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no link to the hostile template's members")
+	}
+	resp, members := get(t, f.ts.URL, html.UnescapeString(m[1]), f.as("key"))
+	if resp.StatusCode != 200 || !strings.Contains(members, `href="/hosts/127.0.3.2"`) || strings.Contains(members, `href="/hosts/127.0.2.1"`) {
+		t.Errorf("%s: %d, not the cluster's member: %.300s", m[1], resp.StatusCode, members)
 	}
 
 	status, a, body := apiHosts(t, f, "?ip=127.0.3.2", "key")
