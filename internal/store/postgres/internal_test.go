@@ -12,6 +12,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/store"
 	"github.com/kansoku/kansoku/internal/store/postgres/pgtest"
+	"github.com/kansoku/kansoku/internal/store/storetest"
 )
 
 func openInternal(t *testing.T) (*DB, string) {
@@ -144,4 +145,28 @@ func TestBadDSNDoesNotLeakThePassword(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "connect") {
 		t.Errorf("no server: %v", err)
 	}
+}
+
+// TestHostFindingsFilledOnUpgrade covers a database from before
+// host_findings: migration 013 fills it from the hosts rows.
+func TestHostFindingsFilledOnUpgrade(t *testing.T) {
+	db, dsn := openInternal(t)
+	ctx := context.Background()
+	storetest.UpgradeHostFindings(t, db, func() {
+		for _, s := range []string{`DROP TABLE host_findings`, `DROP INDEX hosts_template_rank`,
+			`CREATE INDEX hosts_template ON hosts(template) WHERE template <> ''`,
+			`CREATE INDEX hosts_findings ON hosts USING gin (findings jsonb_path_ops)`,
+			`DELETE FROM schema_migrations WHERE name = 'migrations/013_host_findings.sql'`} {
+			if _, err := db.pool.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	}, func() store.Store {
+		again, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { again.Close() })
+		return again
+	})
 }

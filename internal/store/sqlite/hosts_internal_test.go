@@ -10,6 +10,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store"
+	"github.com/kansoku/kansoku/internal/store/storetest"
 )
 
 // TestHostQueriesUseIndexes keeps the portal's host listing an index walk
@@ -117,40 +118,22 @@ func TestHostFindingsFilledOnUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var evs []*event.Event
-	for i, f := range [][]any{{"no-authentication", "telnet-open"}, {"no-authentication"}, {"telnet-open"}} {
-		e := event.New("scan", "scan.result")
-		e.Time, e.DstIP, e.DstPort = time.Now(), netip.AddrFrom4([4]byte{127, 34, 0, byte(i + 1)}), 80
-		e.Set("findings", f)
-		evs = append(evs, e)
-	}
-	if _, err := db.InsertEvents(ctx, evs); err != nil {
-		t.Fatal(err)
-	}
-	// Back to the schema before 013, with keys from before 012.
-	for _, s := range []string{`DROP TABLE host_findings`, `DROP INDEX hosts_template_rank`,
-		`CREATE INDEX hosts_template ON hosts(template) WHERE template != ''`,
-		`DELETE FROM schema_migrations WHERE name = 'migrations/013_host_findings.sql'`, `UPDATE hosts SET ip_key = x''`} {
-		if _, err := db.w.ExecContext(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
+	storetest.UpgradeHostFindings(t, db, func() {
+		// Back to the schema before 013, with keys from before 012.
+		for _, s := range []string{`DROP TABLE host_findings`, `DROP INDEX hosts_template_rank`,
+			`CREATE INDEX hosts_template ON hosts(template) WHERE template != ''`,
+			`DELETE FROM schema_migrations WHERE name = 'migrations/013_host_findings.sql'`, `UPDATE hosts SET ip_key = x''`} {
+			if _, err := db.w.ExecContext(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
 		}
-	}
-	db.Close()
-	if db, err = Open(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, tc := range []struct {
-		q    store.HostQuery
-		want int
-	}{
-		{store.HostQuery{Finding: "no-authentication"}, 2},
-		{store.HostQuery{Finding: "telnet-open"}, 2},
-		{store.HostQuery{Finding: "no-authentication", Prefix: netip.MustParsePrefix("127.34.0.0/30")}, 2},
-		{store.HostQuery{Finding: "telnet-open", Prefix: netip.MustParsePrefix("127.34.0.3/32")}, 1},
-	} {
-		if hs, err := db.Hosts(ctx, tc.q); err != nil || len(hs) != tc.want {
-			t.Errorf("%+v after upgrade: %d hosts, want %d (%v)", tc.q, len(hs), tc.want, err)
+		db.Close()
+	}, func() store.Store {
+		again, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		t.Cleanup(func() { again.Close() })
+		return again
+	})
 }

@@ -71,3 +71,40 @@ func testHostsByFindingAndTemplate(t *testing.T, db store.Store) {
 		{Template: "tplA", Class: "critical"},
 	})
 }
+
+// UpgradeHostFindings holds a driver's migration of host_findings to the
+// same result as its deriver: it stores scan results in db, lets
+// downgrade take the schema back to before the migration (dropping the
+// table and unrecording the migration), and checks that the store reopen
+// returns finds every stored host by finding, and by finding in a prefix
+// (only strings are findings).
+func UpgradeHostFindings(t *testing.T, db store.Store, downgrade func(), reopen func() store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	var evs []*event.Event
+	for i, f := range [][]any{{"no-authentication", "telnet-open", 7}, {"no-authentication"}, {"telnet-open"}} {
+		e := event.New("scan", "scan.result")
+		e.Time, e.DstIP, e.DstPort = time.Now(), netip.AddrFrom4([4]byte{127, 34, 0, byte(i + 1)}), 80
+		e.Set("findings", f)
+		evs = append(evs, e)
+	}
+	if _, err := db.InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	downgrade()
+	db = reopen()
+	for _, tc := range []struct {
+		q    store.HostQuery
+		want int
+	}{
+		{store.HostQuery{Finding: "no-authentication"}, 2},
+		{store.HostQuery{Finding: "telnet-open"}, 2},
+		{store.HostQuery{Finding: "7"}, 0}, // not a string: not a finding
+		{store.HostQuery{Finding: "no-authentication", Prefix: netip.MustParsePrefix("127.34.0.0/30")}, 2},
+		{store.HostQuery{Finding: "telnet-open", Prefix: netip.MustParsePrefix("127.34.0.3/32")}, 1},
+	} {
+		if hs, err := db.Hosts(ctx, tc.q); err != nil || len(hs) != tc.want {
+			t.Errorf("%+v after upgrade: %d hosts, want %d (%v)", tc.q, len(hs), tc.want, err)
+		}
+	}
+}
