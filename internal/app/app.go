@@ -119,13 +119,17 @@ func sensors(ctx context.Context, cfg *config.Config, em sensor.Emitter, seed []
 		}
 		return nil, err
 	}
+	// One services map for every instance of this run: sensors keep state
+	// their instances share there (the amp budgets), so a second run in the
+	// same process starts afresh.
+	services := map[string]any{"fetcher": fetcher}
 	for _, in := range insts {
 		dir := filepath.Join(cfg.DataDir, "sensors", in.Name)
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return fail(fmt.Errorf("sensor %s: %w", in.Name, err))
 		}
 		env := sensor.Env{Name: in.Name, SensorName: cfg.SensorName, DataDir: dir, Emitter: em,
-			Logger: logger.With("sensor", in.Name), Seed: seed, Services: map[string]any{"fetcher": fetcher}}
+			Logger: logger.With("sensor", in.Name), Seed: seed, Services: services}
 		s, err := in.Factory.New(env, in.Decode)
 		if err != nil {
 			return fail(fmt.Errorf("sensor %s: %w", in.Name, err))

@@ -75,7 +75,9 @@ type Env struct {
 	// that no two installations look alike.
 	Seed []byte
 	// Services gives access to shared platform services (fetcher, profiles, …)
-	// by name without the sensor package importing them all.
+	// by name without the sensor package importing them all. All instances
+	// of one run get the same map, built one after another, so a sensor may
+	// keep state its instances share under its own key.
 	Services map[string]any
 }
 

@@ -19,9 +19,15 @@ import (
 	"github.com/kansoku/kansoku/internal/sensor/amp/proto"
 )
 
-// ServiceHub is the sensor.Env.Services key under which a *Hub may be
-// given; without it the process-wide hub is used.
+// ServiceHub is the sensor.Env.Services key of the *Hub the amp instances
+// of one run share. A hub put there by the caller is used as it is; without
+// one, the first instance of a run makes it (with its shared settings) and
+// the others use it. Without Services at all the process-wide hub is used.
 const ServiceHub = "amp.hub"
+
+// serviceShared records the shared settings of a hub an instance made, so a
+// later instance of the same run with other settings is an error.
+const serviceShared = "amp.hub.shared"
 
 var errSharedMismatch = errors.New("amp: attack/budget settings differ from another amp instance in this process; they are shared and must be equal")
 
@@ -164,10 +170,8 @@ func NewSensor(env sensor.Env, cfg Config) (*Sensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("amp: %w", err)
 	}
-	var hub *Hub
-	if v, ok := env.Services[ServiceHub].(*Hub); ok && v != nil {
-		hub = v
-	} else if hub, err = processHub(cfg.Shared); err != nil {
+	hub, err := hubFor(env.Services, cfg.Shared)
+	if err != nil {
 		return nil, err
 	}
 	log := env.Logger
@@ -175,6 +179,24 @@ func NewSensor(env sensor.Env, cfg Config) (*Sensor, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Sensor{cfg: cfg, name: p.Name, protoID: protoIndex(p.Name), handler: h, hub: hub, log: log, now: time.Now, cache: newSizeCache(p.Name)}, nil
+}
+
+// hubFor returns the hub of the run whose services these are (see
+// ServiceHub). Sensors of a run are built one after another, so the map
+// needs no lock.
+func hubFor(services map[string]any, cfg Shared) (*Hub, error) {
+	if services == nil {
+		return processHub(cfg)
+	}
+	if h, ok := services[ServiceHub].(*Hub); ok && h != nil {
+		if made, ok := services[serviceShared].(Shared); ok && made != cfg {
+			return nil, errSharedMismatch
+		}
+		return h, nil
+	}
+	h := NewHub(cfg)
+	services[ServiceHub], services[serviceShared] = h, cfg
+	return h, nil
 }
 
 // Honeypot implements sensor.Sensor.

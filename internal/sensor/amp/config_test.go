@@ -62,6 +62,32 @@ func TestSharedSettingsMustMatch(t *testing.T) {
 	}
 }
 
+// The instances of one run share a hub through their services map; another
+// run (another map) gets its own, so attacks seen by one serve are not
+// remembered by the next.
+func TestHubPerRun(t *testing.T) {
+	run1, run2 := map[string]any{}, map[string]any{}
+	a, err := hubFor(run1, DefaultShared())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := hubFor(run1, DefaultShared()); err != nil || b != a {
+		t.Fatalf("second instance of a run: %v, same hub %v", err, b == a)
+	}
+	if c, err := hubFor(run2, DefaultShared()); err != nil || c == a {
+		t.Fatalf("another run: %v, shares the hub %v", err, c == a)
+	}
+	other := DefaultShared()
+	other.ReplyBudget++
+	if _, err := hubFor(run1, other); !errors.Is(err, errSharedMismatch) {
+		t.Fatalf("different settings in one run: %v", err)
+	}
+	given := NewHub(other)
+	if h, err := hubFor(map[string]any{ServiceHub: given}, DefaultShared()); err != nil || h != given {
+		t.Fatalf("a hub given by the caller: %v", err)
+	}
+}
+
 // TestScanAndAttackEndOverSocket runs the sweeper for real with a 1 s gap.
 func TestScanAndAttackEndOverSocket(t *testing.T) {
 	cfg := testShared()
