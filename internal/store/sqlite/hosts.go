@@ -40,14 +40,14 @@ func (d *hostDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Event) er
 	}
 	t := e.Time.UnixNano()
 	ip := e.DstIP.String()
-	res, err := d.exec(ctx, tx, `INSERT INTO hosts (ip, port, transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, last_seen, ip_key)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(ip, port, transport) DO UPDATE SET
+	res, err := d.exec(ctx, tx, `INSERT INTO hosts (ip, port, transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, last_seen, ip_key, crit)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(ip, port, transport) DO UPDATE SET
 		service = excluded.service, vendor = excluded.vendor, product = excluded.product, device_type = excluded.device_type,
-		class = excluded.class, findings = excluded.findings, labels = excluded.labels, template = excluded.template,
+		class = excluded.class, crit = excluded.crit, findings = excluded.findings, labels = excluded.labels, template = excluded.template,
 		first_seen = min(first_seen, excluded.first_seen), last_seen = excluded.last_seen
 		WHERE excluded.last_seen >= hosts.last_seen`,
 		ip, e.DstPort, h.Transport, h.Service, h.Vendor, h.Product, h.DeviceType, h.Class,
-		store.JSONList(h.Findings, nil), store.JSONList(h.Labels, nil), h.Template, t, t, ipKey(e.DstIP))
+		store.JSONList(h.Findings, nil), store.JSONList(h.Labels, nil), h.Template, t, t, ipKey(e.DstIP), h.Class == "critical")
 	if err != nil {
 		return err
 	}
@@ -63,10 +63,11 @@ func (d *hostDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Event) er
 }
 
 // hostFindingsSQL fills host_findings from the hosts rows a WHERE clause
-// appended to it selects: the same derivation as migration 013's backfill.
+// appended to it selects: the same derivation as migration 013's backfill
+// (which ran before hosts had crit).
 // Only strings are findings; a list may repeat one.
 const hostFindingsSQL = `INSERT OR IGNORE INTO host_findings (ip, port, transport, finding, crit, last_seen, ip_key)
-	SELECT hosts.ip, hosts.port, hosts.transport, j.value, hosts.class = 'critical', hosts.last_seen, hosts.ip_key
+	SELECT hosts.ip, hosts.port, hosts.transport, j.value, hosts.crit, hosts.last_seen, hosts.ip_key
 	FROM hosts, json_each(hosts.findings) j WHERE j.type = 'text' AND`
 
 func (*hostDeriver) Flush(context.Context, *sql.Tx) error { return nil }

@@ -73,7 +73,9 @@ func (db *DB) fillHostKeys(ctx context.Context) error {
 }
 
 // hostsSQL is the query for q: critical first, then newest first, paged
-// with a cursor on that order, so that pages are index walks: hosts_rank,
+// with a cursor on that order, so that pages are index walks that start
+// with a seek to the cursor (crit is a stored column for that: SQLite does
+// not seek on an expression index with a row value): hosts_rank,
 // hosts_class when one class is asked for, hosts_template_rank for one
 // template, and host_findings_rank (host_findings_prefix with a prefix)
 // for one finding, whose rows carry the rank and the key columns.
@@ -84,7 +86,7 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 	// k qualifies the columns that host_findings copies: with a finding
 	// they are read from it, so that the filters and the order are its
 	// index's.
-	k, rank := "", "(class = 'critical')"
+	k, rank := "", "crit"
 	from := "hosts"
 	if q.Finding != "" {
 		k, rank = "f.", "f.crit"
@@ -134,14 +136,14 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 		if byClass {
 			add("("+keys+") < (?, ?, ?, ?)", c.LastSeen, c.IP, c.Port, c.Transport)
 		} else {
-			crit := 0 // what SQLite makes of (class = 'critical')
+			crit := 0
 			if c.Critical {
 				crit = 1
 			}
 			add("("+rank+", "+keys+") < (?, ?, ?, ?, ?)", crit, c.LastSeen, c.IP, c.Port, c.Transport)
 		}
 	}
-	query := `SELECT hosts.ip, hosts.port, hosts.transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, hosts.last_seen FROM ` + from
+	query := `SELECT hosts.ip, hosts.port, hosts.transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, hosts.last_seen, ` + rank + ` FROM ` + from
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -165,14 +167,16 @@ func (db *DB) Hosts(ctx context.Context, q store.HostQuery) ([]store.Host, error
 	for rows.Next() {
 		var h store.Host
 		var ip, findings, labels string
-		var first, last int64
-		if err := rows.Scan(&ip, &h.Port, &h.Transport, &h.Service, &h.Vendor, &h.Product, &h.DeviceType, &h.Class, &findings, &labels, &h.Template, &first, &last); err != nil {
+		var first, last, crit int64
+		if err := rows.Scan(&ip, &h.Port, &h.Transport, &h.Service, &h.Vendor, &h.Product, &h.DeviceType, &h.Class, &findings, &labels, &h.Template, &first, &last, &crit); err != nil {
 			return nil, fmt.Errorf("store: hosts: %w", err)
 		}
 		h.IP, _ = netip.ParseAddr(ip)
 		h.Findings, h.Labels = store.StringList(findings), store.StringList(labels)
 		h.FirstSeen, h.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
-		h.Cursor = store.HostCursor{Critical: h.Class == "critical", LastSeen: last, IP: ip, Port: int64(h.Port), Transport: h.Transport}.Encode()
+		// The cursor holds the rank the order used, so that the next page
+		// starts after this row whatever the class column says.
+		h.Cursor = store.HostCursor{Critical: crit != 0, LastSeen: last, IP: ip, Port: int64(h.Port), Transport: h.Transport}.Encode()
 		out = append(out, h)
 	}
 	return out, rows.Err()
