@@ -31,8 +31,9 @@ func main() {
 	addrs := flag.Int("addrs", 50_000, "distinct source addresses")
 	listen := flag.String("listen", "127.0.0.1:8089", "portal address (loopback only)")
 	dbPath := flag.String("db", "", "database file (default: a temp dir, removed at exit); an existing one is served as is")
+	hosts := flag.Int("hosts", 0, "scanner services to seed (scan.result events) and walk page by page; 0: none")
 	flag.Parse()
-	if err := run(*n, *batch, *addrs, *listen, *dbPath); err != nil {
+	if err := run(*n, *batch, *addrs, *hosts, *listen, *dbPath); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/portal:", err)
 		os.Exit(1)
 	}
@@ -119,7 +120,7 @@ func seed(ctx context.Context, db *sqlite.DB, n, batch, addrs int) error {
 	return nil
 }
 
-func run(n, batch, addrs int, listen, dbPath string) error {
+func run(n, batch, addrs, hosts int, listen, dbPath string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	host, _, err := net.SplitHostPort(listen)
@@ -145,6 +146,11 @@ func run(n, batch, addrs int, listen, dbPath string) error {
 	defer db.Close()
 	if fresh {
 		if err := seed(ctx, db, n, batch, addrs); err != nil {
+			return err
+		}
+	}
+	if hosts > 0 || !fresh {
+		if err := hostsBench(ctx, db, hosts, batch, fresh); err != nil {
 			return err
 		}
 	}

@@ -143,7 +143,18 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 			add("("+rank+", "+keys+") < (?, ?, ?, ?, ?)", crit, c.LastSeen, c.IP, c.Port, c.Transport)
 		}
 	}
-	query := `SELECT hosts.ip, hosts.port, hosts.transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, hosts.last_seen, ` + rank + ` FROM ` + from
+	cols := `hosts.ip, hosts.port, hosts.transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, hosts.last_seen, ` + rank
+	if q.Finding != "" && q.Prefix.IsValid() && q.Class == "" && q.Product == "" && q.Template == "" {
+		// Every condition is on host_findings: pick the page from its
+		// covering prefix index first and join the host rows of that page
+		// only, instead of joining every match in the prefix before the
+		// sort (a large prefix holds tens of thousands).
+		inner := "SELECT f.ip, f.port, f.transport, f.crit, f.last_seen FROM host_findings f INDEXED BY host_findings_prefix WHERE " +
+			strings.Join(where, " AND ") + " ORDER BY " + order + " LIMIT ?"
+		args = append(args, store.HostLimit(q.Limit))
+		return "SELECT " + cols + " FROM (" + inner + ") f CROSS JOIN hosts ON hosts.ip = f.ip AND hosts.port = f.port AND hosts.transport = f.transport ORDER BY " + order, args, nil
+	}
+	query := `SELECT ` + cols + ` FROM ` + from
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}

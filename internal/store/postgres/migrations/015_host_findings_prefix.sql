@@ -1,0 +1,3 @@
+-- SQLite's 015 makes its finding-in-prefix index cover the listing's rank
+-- so that a page is chosen before the host rows are joined; here the
+-- schema version only keeps step with SQLite's.
