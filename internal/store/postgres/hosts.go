@@ -105,7 +105,18 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 			add("("+rank+", "+keys+") < ($%d, $%d, $%d::inet, $%d, $%d)", c.Critical, last, c.IP, c.Port, c.Transport)
 		}
 	}
-	query := `SELECT host(hosts.ip), hosts.port, hosts.transport, service, vendor, product, device_type, class, findings::text, labels::text, template, first_seen, hosts.last_seen FROM ` + from
+	cols := `host(hosts.ip), hosts.port, hosts.transport, service, vendor, product, device_type, class, findings::text, labels::text, template, first_seen, hosts.last_seen`
+	if q.Finding != "" && q.Prefix.IsValid() && q.Class == "" && q.Product == "" && q.Template == "" {
+		// Every condition is on host_findings: pick the page from it
+		// (its prefix index carries the rank) and join the host rows of
+		// that page only, instead of joining every match in the prefix
+		// before the sort.
+		args = append(args, store.HostLimit(q.Limit))
+		inner := fmt.Sprintf("SELECT f.ip, f.port, f.transport, f.crit, f.last_seen FROM host_findings f WHERE %s ORDER BY %s LIMIT $%d",
+			strings.Join(where, " AND "), order, len(args))
+		return "SELECT " + cols + " FROM (" + inner + ") f JOIN hosts ON hosts.ip = f.ip AND hosts.port = f.port AND hosts.transport = f.transport ORDER BY " + order, args, nil
+	}
+	query := `SELECT ` + cols + ` FROM ` + from
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}

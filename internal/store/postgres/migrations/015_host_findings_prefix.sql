@@ -1,3 +1,5 @@
--- SQLite's 015 makes its finding-in-prefix index cover the listing's rank
--- so that a page is chosen before the host rows are joined; here the
--- schema version only keeps step with SQLite's.
+-- One finding in one prefix: the index also carries the listing's rank and
+-- the rest of the key, so a page is chosen from the index (hostsSQL joins
+-- the host rows of that page only) rather than from every match's row.
+DROP INDEX host_findings_prefix;
+CREATE INDEX host_findings_prefix ON host_findings(finding, ip) INCLUDE (crit, last_seen, port, transport);
