@@ -98,45 +98,73 @@ type hostAggregate struct {
 	Templates []store.HostTemplate `json:"templates"`
 }
 
-// aggCache keeps what anonymous callers see for a while: the counts read
-// every matching row, and anyone may ask for them.
+// aggCache keeps the hosts aggregates for a while: the counts read every
+// matching row (a second or so with half a million services), and anyone
+// may ask for them. A value past its time is still served while one
+// refresh runs in the background, so no request waits for a recount but
+// the first of its kind.
 type aggCache struct {
 	mu sync.Mutex
-	m  map[time.Time]aggEntry // by since, truncated to the minute
+	m  map[aggKey]*aggEntry
+}
+
+type aggKey struct {
+	since      time.Time // truncated to the minute
+	withLabels bool      // key holders' and admins' variant
 }
 
 type aggEntry struct {
-	at  time.Time
-	agg *hostAggregate
+	at         time.Time
+	agg        *hostAggregate
+	refreshing bool
 }
 
 const aggTTL = 30 * time.Second
 
-// aggregate loads the counts and the template clusters; the clusters keep
-// their labels only when withLabels. Label-free aggregates are cached.
+// aggregate loads the counts and the template clusters, through the cache;
+// the clusters keep their labels only when withLabels.
 func (s *Server) aggregate(ctx context.Context, since time.Time, withLabels bool) (*hostAggregate, error) {
-	if withLabels {
-		return s.loadAggregate(ctx, since, true)
-	}
-	since = since.Truncate(time.Minute)
+	k := aggKey{since.Truncate(time.Minute), withLabels}
 	c := &s.hostAgg
 	c.mu.Lock()
-	e, ok := c.m[since]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < aggTTL {
+	defer c.mu.Unlock()
+	if e, ok := c.m[k]; ok {
+		if time.Since(e.at) >= aggTTL && !e.refreshing {
+			e.refreshing = true
+			go s.refreshAggregate(context.WithoutCancel(ctx), k)
+		}
 		return e.agg, nil
 	}
-	agg, err := s.loadAggregate(ctx, since, false)
+	// The first request of its kind computes while holding the lock, so
+	// a burst of them costs one computation.
+	agg, err := s.loadAggregate(ctx, k.since, withLabels)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
 	if c.m == nil || len(c.m) >= 16 {
-		c.m = map[time.Time]aggEntry{}
+		c.m = map[aggKey]*aggEntry{}
 	}
-	c.m[since] = aggEntry{time.Now(), agg}
-	c.mu.Unlock()
+	c.m[k] = &aggEntry{at: time.Now(), agg: agg}
 	return agg, nil
+}
+
+func (s *Server) refreshAggregate(ctx context.Context, k aggKey) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	agg, err := s.loadAggregate(ctx, k.since, k.withLabels)
+	c := &s.hostAgg
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok {
+		return // the cache was cleared meanwhile
+	}
+	e.refreshing = false
+	if err != nil {
+		s.opts.Logger.Error("hosts aggregates", "err", err)
+		return
+	}
+	e.at, e.agg = time.Now(), agg
 }
 
 func (s *Server) loadAggregate(ctx context.Context, since time.Time, withLabels bool) (*hostAggregate, error) {
