@@ -131,7 +131,13 @@ func (s *Server) aggregate(ctx context.Context, since time.Time, withLabels bool
 	if e, ok := c.m[k]; ok {
 		if time.Since(e.at) >= aggTTL && !e.refreshing {
 			e.refreshing = true
-			go s.refreshAggregate(context.WithoutCancel(ctx), k)
+			// The recount outlives the request but not the server: Run
+			// cancels it and waits for it at shutdown.
+			s.bg.Add(1)
+			go func() {
+				defer s.bg.Done()
+				s.refreshAggregate(s.runContext(ctx), k)
+			}()
 		}
 		return e.agg, nil
 	}

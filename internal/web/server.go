@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/alert"
@@ -63,8 +64,25 @@ type Server struct {
 	limit  *rateLimiter
 	logins *rateLimiter
 	dash   dashCache
-	// hostAgg caches the anonymous hosts aggregates.
+	// hostAgg caches the hosts aggregates.
 	hostAgg aggCache
+	// bg counts background work (aggregate recounts) that Run waits for;
+	// runCtx is Run's context, which ends it.
+	bg     sync.WaitGroup
+	runMu  sync.Mutex
+	runCtx context.Context
+}
+
+// runContext is the context background work runs under: Run's, or, when
+// the handler is used without Run (tests), the request's without its
+// cancellation.
+func (s *Server) runContext(req context.Context) context.Context {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if s.runCtx != nil {
+		return s.runCtx
+	}
+	return context.WithoutCancel(req)
 }
 
 // New builds the portal.
@@ -140,6 +158,10 @@ func (s *Server) SetReady(f func() bool) { s.ready = f }
 
 // Run serves on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	s.runMu.Lock()
+	s.runCtx = ctx
+	s.runMu.Unlock()
+	defer s.bg.Wait()
 	if s.opts.Bus != nil {
 		if err := s.live.subscribe(s.opts.Bus); err != nil {
 			return err
