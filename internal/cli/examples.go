@@ -20,27 +20,6 @@ func init() {
   per_host_interval: 10s
   cache_window: 1h0m0s
 `)
-	config.RegisterExample("alerts", `  # Subscriptions of network owners; only verified ones get deliveries.
-  # Each: id, name, prefixes (CIDRs), asns, kinds (amp-victim, infected-host,
-  # exposed-host; empty = all), webhook {url, secret} and/or mail {to: [...]}.
-  subscriptions: []
-  # SMTP server for mail delivery.
-  smtp:
-    host: 127.0.0.1
-    port: 25
-    from: kansoku@localhost
-    username: ""
-    password: ""
-    starttls: false
-  # A delivery is retried with exponential backoff, then dead-lettered.
-  max_attempts: 6
-  backoff: 5s
-  timeout: 10s
-  # UTC hour of the daily digest.
-  digest_hour: 6
-  workers: 4
-  queue_size: 1024
-`)
 	config.RegisterExample("scan", `  # Scheduled scans inside serve. Only what is listed here is ever scanned;
   # the exclusion list is always honoured. No targets: no scans.
   targets: []
