@@ -202,6 +202,13 @@ type HostQuery struct {
 	Limit    int
 }
 
+// FindingInPrefix reports whether q asks for one finding in a prefix and
+// for nothing the host_findings rows do not hold: drivers then pick the
+// page from host_findings alone and join only its host rows.
+func (q HostQuery) FindingInPrefix() bool {
+	return q.Finding != "" && q.Prefix.IsValid() && q.Class == "" && q.Product == "" && q.Template == ""
+}
+
 // HostSummary counts the hosts seen since a time, for callers who may see
 // aggregates only.
 type HostSummary struct {

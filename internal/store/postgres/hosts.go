@@ -106,7 +106,7 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 		}
 	}
 	cols := `host(hosts.ip), hosts.port, hosts.transport, service, vendor, product, device_type, class, findings::text, labels::text, template, first_seen, hosts.last_seen`
-	if q.Finding != "" && q.Prefix.IsValid() && q.Class == "" && q.Product == "" && q.Template == "" {
+	if q.FindingInPrefix() {
 		// Every condition is on host_findings: pick the page from it
 		// (its prefix index carries the rank) and join the host rows of
 		// that page only, instead of joining every match in the prefix

@@ -144,7 +144,7 @@ func hostsSQL(q store.HostQuery) (string, []any, error) {
 		}
 	}
 	cols := `hosts.ip, hosts.port, hosts.transport, service, vendor, product, device_type, class, findings, labels, template, first_seen, hosts.last_seen, ` + rank
-	if q.Finding != "" && q.Prefix.IsValid() && q.Class == "" && q.Product == "" && q.Template == "" {
+	if q.FindingInPrefix() {
 		// Every condition is on host_findings: pick the page from its
 		// covering prefix index first and join the host rows of that page
 		// only, instead of joining every match in the prefix before the
