@@ -135,19 +135,14 @@ func decodeEscapes(s string, echo bool) (out []byte, stop bool) {
 // appendEscapes is decodeEscapes appending to out.
 func appendEscapes(out []byte, s string, echo bool) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			j := strings.IndexByte(s[i:], '\\')
-			if j < 0 {
-				return append(out, s[i:]...), false
-			}
-			if j == 0 { // a trailing backslash
-				out = append(out, c)
-				continue
-			}
-			out = append(out, s[i:i+j]...)
-			i += j - 1
-			continue
+		// Plain text up to the next backslash goes in at once.
+		j := strings.IndexByte(s[i:], '\\')
+		if j < 0 {
+			return append(out, s[i:]...), false
+		}
+		out = append(out, s[i:i+j]...)
+		if i += j; i+1 >= len(s) {
+			return append(out, '\\'), false // a trailing backslash is kept
 		}
 		i++
 		switch e := s[i]; e {
