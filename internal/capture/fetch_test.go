@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -54,6 +55,7 @@ func TestPolicy(t *testing.T) {
 		{"198.18.0.1", false}, {"240.0.0.1", false}, {"::1", false}, {"::", false}, {"fe80::1", false},
 		{"fd00::1", false}, {"ff02::1", false}, {"2001:db8::1", false}, {"::ffff:127.0.0.1", false},
 		{"::ffff:10.0.0.1", false}, {"64:ff9b::a00:1", false}, {"2002:a00:1::1", false},
+		{"::7f00:1", false}, {"::a00:1", false}, {"::808:808", false}, // IPv4-compatible ::/96
 		{"8.8.8.8", true}, {"1.1.1.1", true}, {"2606:4700::1111", true}, {"::ffff:8.8.8.8", true},
 	}
 	for _, tc := range tests {
@@ -332,6 +334,44 @@ func TestTFTP(t *testing.T) {
 	}
 	if _, err := New(DefaultConfig(), nil).Fetch(context.Background(), base+"small"); KindOf(err) != KindRefused {
 		t.Fatalf("loopback without allow: %v, want refused", err)
+	}
+}
+
+// TestTFTPDropsRefused injects a packet from a refused address (127.0.0.2,
+// outside allow_networks) into an allowed transfer before its first DATA:
+// the fetcher must neither answer it nor let it disturb the transfer.
+func TestTFTPDropsRefused(t *testing.T) {
+	intruder, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.2 on this host: %v", err)
+	}
+	defer intruder.Close()
+	body := elf(2*tftpBlock + 5)
+	srv := startTFTP(t, map[string][]byte{"f": body}, false)
+	srv.beforeData = func(client net.Addr) {
+		pkt := binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, tftpDATA), 1)
+		if _, err := intruder.WriteTo(append(pkt, "spoofed"...), client); err != nil {
+			t.Error(err)
+		}
+	}
+	c := loopbackConfig()
+	c.AllowNetworks = []string{"127.0.0.1/32"}
+	if err := NewPolicy(c.AllowNetworks, nil).Check(netip.MustParseAddr("127.0.0.2")); err == nil {
+		t.Fatal("127.0.0.2 should be refused")
+	}
+	res, err := New(c, nil).Fetch(context.Background(), fmt.Sprintf("tftp://127.0.0.1:%d/f", srv.port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.Body, body) {
+		t.Fatalf("got %d bytes, want %d", len(res.Body), len(body))
+	}
+	// Any answer was sent before the fetcher read block 1, long before the
+	// transfer ended, so it would already wait in the intruder's queue.
+	_ = intruder.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	buf := make([]byte, 600)
+	if n, _, err := intruder.ReadFrom(buf); err == nil {
+		t.Fatalf("fetcher answered a refused address: %q", buf[:n])
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 type tftpServer struct {
 	files    map[string][]byte
 	dropOnce atomic.Bool
+	// beforeData, if set, runs once per transfer before the first DATA.
+	beforeData func(client net.Addr)
 	pc       net.PacketConn
 	wg       sync.WaitGroup
 }
@@ -66,6 +68,9 @@ func (s *tftpServer) transfer(to net.Addr, name, mode string) {
 	if !ok || mode != "octet" {
 		c.WriteTo(tftpError(1, "File not found"), to)
 		return
+	}
+	if s.beforeData != nil {
+		s.beforeData(to)
 	}
 	buf := make([]byte, 1024)
 	for block := 1; ; block++ {

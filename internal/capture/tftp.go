@@ -147,9 +147,15 @@ func (f *Fetcher) fetchTFTP(ctx context.Context, u *url.URL) (*Result, error) {
 			return res, err
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if from.Addr() != server.Addr() || (peer.IsValid() && from != peer) {
-			// RFC 1350: a packet from an unknown TID gets an error, and the
-			// transfer goes on.
+		if from.Addr() != server.Addr() {
+			// Anyone else, refused by the policy or not, is dropped
+			// unanswered: an answer would be a packet the policy never
+			// allowed (a spoofed source makes us write to it).
+			goto recv
+		}
+		if peer.IsValid() && from != peer {
+			// RFC 1350: a packet from an unknown TID of the server's own
+			// host gets an error, and the transfer goes on.
 			_, _ = conn.WriteToUDPAddrPort(tftpError(5, "Unknown transfer ID"), from)
 			goto recv
 		}
