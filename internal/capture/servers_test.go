@@ -20,8 +20,8 @@ type tftpServer struct {
 	dropOnce atomic.Bool
 	// beforeData, if set, runs once per transfer before the first DATA.
 	beforeData func(client net.Addr)
-	pc       net.PacketConn
-	wg       sync.WaitGroup
+	pc         net.PacketConn
+	wg         sync.WaitGroup
 }
 
 func startTFTP(t *testing.T, files map[string][]byte, drop bool) *tftpServer {

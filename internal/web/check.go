@@ -9,10 +9,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/source"
 	"github.com/kansoku/kansoku/internal/store"
 )
 
@@ -252,54 +252,24 @@ func reportPersistent(raw json.RawMessage) bool {
 	return json.Unmarshal(raw, &r) == nil && r.Dynamic.Persistence.Verdict == "persistent"
 }
 
-// rateLimiter is a per-address token bucket for the infection check.
-type rateLimiter struct {
-	mu      sync.Mutex
-	perMin  int
-	buckets map[netip.Addr]*bucket
-}
+// rateLimiter limits the infection check and admin logins per source
+// (IPv6 grouped by /64) with a bounded LRU of token buckets; perMin < 0
+// means unlimited.
+type rateLimiter struct{ l *source.Limiters }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// maxBuckets bounds the limiter's memory; when full, idle buckets go first
-// and, failing that, everyone starts afresh.
-const maxBuckets = 100000
+// maxLimited bounds the sources remembered; a flood of fresh addresses
+// forgets the least recently seen ones, never everyone at once.
+const maxLimited = 100000
 
 func newRateLimiter(perMin int) *rateLimiter {
-	return &rateLimiter{perMin: perMin, buckets: map[netip.Addr]*bucket{}}
+	if perMin < 0 {
+		return &rateLimiter{}
+	}
+	return &rateLimiter{l: source.PerMinute(perMin, source.DefaultIPv6Prefix, maxLimited)}
 }
 
-func (l *rateLimiter) allow(ip netip.Addr, now time.Time) bool {
-	if l.perMin < 0 {
-		return true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[ip]
-	if !ok {
-		if len(l.buckets) >= maxBuckets {
-			for k, v := range l.buckets {
-				if now.Sub(v.last) > time.Minute {
-					delete(l.buckets, k)
-				}
-			}
-			if len(l.buckets) >= maxBuckets {
-				clear(l.buckets)
-			}
-		}
-		b = &bucket{tokens: float64(l.perMin), last: now}
-		l.buckets[ip] = b
-	}
-	b.tokens = min(float64(l.perMin), b.tokens+now.Sub(b.last).Minutes()*float64(l.perMin))
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+func (r *rateLimiter) allow(ip netip.Addr, now time.Time) bool {
+	return r.l == nil || r.l.Allow(ip, now)
 }
 
 // checkFor runs the check for the visitor's own address (ClientIP), never

@@ -220,6 +220,20 @@ func TestCheckIsRateLimited(t *testing.T) {
 	if !l.allow(netip.MustParseAddr("127.0.0.6"), now) || !l.allow(ip, now.Add(time.Minute)) {
 		t.Fatal("limit not per address or not refilled")
 	}
+	// One IPv6 /64 is one source, and a flood of fresh addresses past the
+	// limiter's memory does not give an exhausted source a new budget.
+	for i := range 3 {
+		l.allow(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i)}), now)
+	}
+	if l.allow(netip.MustParseAddr("2001:db8::ff"), now) {
+		t.Fatal("a new address in an exhausted /64 was allowed")
+	}
+	for i := range maxLimited + 10 {
+		l.allow(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), now)
+		if i%1000 == 0 && l.allow(netip.MustParseAddr("2001:db8::1"), now) {
+			t.Fatalf("exhausted /64 allowed again after %d fresh addresses", i)
+		}
+	}
 }
 
 func TestCheckAnyNeedsScopeAndPrefix(t *testing.T) {
