@@ -114,7 +114,8 @@ type SensorInstance struct {
 
 // commonKeys are the sensor keys the runner owns.
 var commonKeys = map[string]bool{"type": true, "enabled": true, "listen": true, "max_sessions": true,
-	"max_sessions_per_ip": true, "idle_timeout": true, "session_timeout": true, "max_bytes": true}
+	"max_sessions_per_ip": true, "idle_timeout": true, "session_timeout": true, "max_bytes": true,
+	"login_timeout": true, "ipv6_prefix": true}
 
 // Default returns the configuration used when no file is given.
 func Default() *Config {
@@ -441,6 +442,12 @@ func (c *Config) instance(name string, f sensor.Factory, s SensorInstance) (Inst
 	}
 	if s.MaxBytes != 0 {
 		l.MaxBytes = s.MaxBytes
+	}
+	if s.LoginTimeout != 0 {
+		l.LoginTimeout = s.LoginTimeout
+	}
+	if s.IPv6Prefix != 0 {
+		l.IPv6Prefix = s.IPv6Prefix
 	}
 	if err := l.Validate(); err != nil {
 		return Instance{}, c.errAt("sensors."+name, "%v", err)

@@ -103,7 +103,9 @@ func WriteExample(w io.Writer) error {
 # 'type' says otherwise (run several banner sensors as banner-21, banner-25, …).
 # Keys every sensor has: enabled, listen, and the runner's protections:
 #   max_sessions (concurrent, all sources), max_sessions_per_ip,
-#   idle_timeout, session_timeout (total), max_bytes (client bytes per session).
+#   idle_timeout, session_timeout (total), max_bytes (client bytes per session),
+#   login_timeout (telnet/ssh: time to log in), ipv6_prefix (IPv6 sources are
+#   counted per prefix of this length, 64 by default).
 sensors:
 `)
 	for _, f := range sensor.Factories() {
@@ -129,8 +131,8 @@ sensors:
 			}
 			continue
 		}
-		fmt.Fprintf(&b, "  # %s\n  %s:\n    enabled: %v\n    listen: %q\n    max_sessions: %d\n    max_sessions_per_ip: %d\n    idle_timeout: %s\n    session_timeout: %s\n    max_bytes: %d\n",
-			f.Summary, f.Name, f.Enabled, f.DefaultListen, l.MaxSessions, l.MaxSessionsPerIP, l.IdleTimeout, l.SessionTimeout, l.MaxBytes)
+		fmt.Fprintf(&b, "  # %s\n  %s:\n    enabled: %v\n    listen: %q\n    max_sessions: %d\n    max_sessions_per_ip: %d\n    idle_timeout: %s\n    session_timeout: %s\n    max_bytes: %d\n    login_timeout: %s\n    ipv6_prefix: %d\n",
+			f.Summary, f.Name, f.Enabled, f.DefaultListen, l.MaxSessions, l.MaxSessionsPerIP, l.IdleTimeout, l.SessionTimeout, l.MaxBytes, l.LoginTimeout, l.IPv6Prefix)
 		for _, line := range strings.Split(strings.TrimRight(f.Example, "\n"), "\n") {
 			if line == "" {
 				b.WriteString("\n")

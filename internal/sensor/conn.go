@@ -23,6 +23,8 @@ const (
 	ReasonShutdown = "shutdown" // the process is stopping
 	ReasonPanic    = "panic"
 	ReasonError    = "error"
+	ReasonLogin    = "login_timeout" // login_timeout passed before a login succeeded
+	ReasonEvicted  = "evicted"       // cut, idle before login, to make room near the session cap
 )
 
 // limitConn enforces idle and total timeouts and the byte cap on every
@@ -32,6 +34,13 @@ type limitConn struct {
 	idle     time.Duration
 	deadline time.Time
 	maxBytes int64
+	// start and loginTimeout make the login deadline while loginPhase is
+	// set (Session.LoginPhase, cleared by Session.LoggedIn).
+	start        time.Time
+	loginTimeout time.Duration
+	loginPhase   atomic.Bool
+	lastRead     atomic.Int64 // unix nanoseconds of the last client bytes
+	evicted      bool         // guarded by the runner's mutex
 
 	in, out             atomic.Int64
 	mu                  sync.Mutex
@@ -54,10 +63,24 @@ func (c *limitConn) Reason() string {
 	return c.reason
 }
 
+func (c *limitConn) inLogin() bool { return c.loginPhase.Load() && c.loginTimeout > 0 }
+
+func (c *limitConn) loginDeadline() time.Time {
+	if !c.inLogin() {
+		return time.Time{}
+	}
+	// A thirtieth later (2 s of 60 s), so that a sensor's own login alarm
+	// ("Login timed out after 60 seconds") speaks first.
+	return c.start.Add(c.loginTimeout + c.loginTimeout/30)
+}
+
 func (c *limitConn) nextDeadline() time.Time {
 	d := time.Now().Add(c.idle)
 	if !c.deadline.IsZero() && c.deadline.Before(d) {
 		d = c.deadline
+	}
+	if l := c.loginDeadline(); !l.IsZero() && l.Before(d) {
+		d = l
 	}
 	return d
 }
@@ -72,7 +95,9 @@ func (c *limitConn) classify(err error) error {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
-		if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+		if l := c.loginDeadline(); !l.IsZero() && !time.Now().Before(l) {
+			c.setReason(ReasonLogin)
+		} else if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
 			c.setReason(ReasonTimeout)
 		} else {
 			c.setReason(ReasonIdle)
@@ -115,6 +140,9 @@ func (c *limitConn) Read(p []byte) (int, error) {
 	}
 	n, err := c.Conn.Read(p)
 	c.in.Add(int64(n))
+	if n > 0 {
+		c.lastRead.Store(time.Now().UnixNano())
+	}
 	return n, c.classify(err)
 }
 
@@ -160,6 +188,13 @@ func (c *limitConn) pick(user time.Time) time.Time {
 		return user
 	}
 	return d
+}
+
+// evict ends the session to make room for another.
+func (c *limitConn) evict() {
+	c.setReason(ReasonEvicted)
+	c.closing.Store(true)
+	_ = c.Conn.SetDeadline(time.Now())
 }
 
 // abort unblocks any pending I/O; used at shutdown.

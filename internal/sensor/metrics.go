@@ -12,10 +12,12 @@ var (
 		Name: "sessions_total", Help: "Sessions accepted, by sensor."}, []string{"sensor"})
 	mRejected = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "sensor",
 		Name: "sessions_rejected_total", Help: "Connections refused by the global or per-source session cap."}, []string{"sensor"})
+	mEvicted = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "sensor",
+		Name: "sessions_evicted_total", Help: "Sessions cut idle in their login phase to make room near the session cap."}, []string{"sensor"})
 	mPanics = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metrics.Namespace, Subsystem: "sensor",
 		Name: "panics_recovered_total", Help: "Panics recovered in sensor code, by sensor."}, []string{"sensor"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(mOpen, mSessions, mRejected, mPanics)
+	metrics.Registry.MustRegister(mOpen, mSessions, mRejected, mEvicted, mPanics)
 }

@@ -13,21 +13,30 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/source"
 )
 
 // Limits are the protections every stream sensor gets from the runner.
 type Limits struct {
-	MaxSessions      int           `yaml:"max_sessions"`
+	MaxSessions int `yaml:"max_sessions"`
+	// MaxSessionsPerIP counts per source: an IPv4 address, or an IPv6
+	// prefix of IPv6Prefix bits.
 	MaxSessionsPerIP int           `yaml:"max_sessions_per_ip"`
 	IdleTimeout      time.Duration `yaml:"idle_timeout"`
 	SessionTimeout   time.Duration `yaml:"session_timeout"`
 	MaxBytes         int64         `yaml:"max_bytes"`
+	// LoginTimeout ends a session still in its login phase (see
+	// Session.LoginPhase) this long after it began, as BusyBox login does.
+	LoginTimeout time.Duration `yaml:"login_timeout"`
+	// IPv6Prefix is the prefix length IPv6 sources are grouped by.
+	IPv6Prefix int `yaml:"ipv6_prefix"`
 }
 
 // DefaultLimits are generous enough for bots that drop binaries by echo
 // lines and small enough that one source cannot exhaust a sensor.
 func DefaultLimits() Limits {
-	return Limits{MaxSessions: 4096, MaxSessionsPerIP: 32, IdleTimeout: 3 * time.Minute, SessionTimeout: 15 * time.Minute, MaxBytes: 8 << 20}
+	return Limits{MaxSessions: 4096, MaxSessionsPerIP: 32, IdleTimeout: 3 * time.Minute, SessionTimeout: 15 * time.Minute, MaxBytes: 8 << 20,
+		LoginTimeout: 60 * time.Second, IPv6Prefix: source.DefaultIPv6Prefix}
 }
 
 // Validate reports the first bad limit.
@@ -43,6 +52,10 @@ func (l Limits) Validate() error {
 		return errors.New("session_timeout must be positive")
 	case l.MaxBytes < 1:
 		return errors.New("max_bytes must be at least 1")
+	case l.LoginTimeout <= 0:
+		return errors.New("login_timeout must be positive")
+	case l.IPv6Prefix < 1 || l.IPv6Prefix > 128:
+		return fmt.Errorf("ipv6_prefix %d out of range 1..128", l.IPv6Prefix)
 	}
 	return nil
 }
@@ -63,8 +76,9 @@ type Runner struct {
 	pc net.PacketConn
 
 	mu       sync.Mutex
-	perIP    map[netip.Addr]int
+	perIP    map[netip.Prefix]int // open sessions per source
 	open     int
+	evicting int // sessions evicted whose handlers have not returned
 	sessions map[*limitConn]struct{}
 	wg       sync.WaitGroup
 }
@@ -125,7 +139,7 @@ func (r *Runner) Serve(ctx context.Context) error {
 }
 
 func (r *Runner) serveStream(ctx context.Context, ss StreamSensor) error {
-	r.perIP = map[netip.Addr]int{}
+	r.perIP = map[netip.Prefix]int{}
 	r.sessions = map[*limitConn]struct{}{}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -171,22 +185,25 @@ func (r *Runner) serveStream(ctx context.Context, ss StreamSensor) error {
 func (r *Runner) start(ctx context.Context, ss StreamSensor, conn net.Conn) {
 	remote := addrPort(conn.RemoteAddr())
 	local := addrPort(conn.LocalAddr())
-	ip := remote.Addr()
+	src := source.Key(remote.Addr(), r.Limits.IPv6Prefix)
 	r.mu.Lock()
-	if r.open >= r.Limits.MaxSessions || r.perIP[ip] >= r.Limits.MaxSessionsPerIP {
+	if !r.admit(src) {
 		r.mu.Unlock()
 		mRejected.WithLabelValues(r.Factory.Name).Inc()
 		_ = conn.Close()
 		return
 	}
 	r.open++
-	r.perIP[ip]++
-	lc := &limitConn{Conn: conn, idle: r.Limits.IdleTimeout, deadline: time.Now().Add(r.Limits.SessionTimeout), maxBytes: r.Limits.MaxBytes}
+	r.perIP[src]++
+	now := time.Now()
+	lc := &limitConn{Conn: conn, idle: r.Limits.IdleTimeout, deadline: now.Add(r.Limits.SessionTimeout), maxBytes: r.Limits.MaxBytes,
+		loginTimeout: r.Limits.LoginTimeout, start: now}
+	lc.lastRead.Store(now.UnixNano())
 	r.sessions[lc] = struct{}{}
 	r.wg.Add(1)
 	r.mu.Unlock()
 
-	s := &Session{ID: event.NewID(), Conn: lc, Remote: remote, Local: local, Start: time.Now(), env: &r.Env, honeypot: r.Sensor.Honeypot(), lc: lc}
+	s := &Session{ID: event.NewID(), Conn: lc, Remote: remote, Local: local, Start: now, env: &r.Env, honeypot: r.Sensor.Honeypot(), lc: lc}
 	s.Logger = r.Env.Logger.With("session", s.ID, "src", remote.String())
 	mOpen.WithLabelValues(r.Factory.Name).Inc()
 	mSessions.WithLabelValues(r.Factory.Name).Inc()
@@ -195,8 +212,11 @@ func (r *Runner) start(ctx context.Context, ss StreamSensor, conn net.Conn) {
 		defer func() {
 			r.mu.Lock()
 			r.open--
-			if r.perIP[ip]--; r.perIP[ip] <= 0 {
-				delete(r.perIP, ip)
+			if lc.evicted {
+				r.evicting--
+			}
+			if r.perIP[src]--; r.perIP[src] <= 0 {
+				delete(r.perIP, src)
 			}
 			delete(r.sessions, lc)
 			r.mu.Unlock()
@@ -204,6 +224,53 @@ func (r *Runner) start(ctx context.Context, ss StreamSensor, conn net.Conn) {
 		}()
 		r.handle(ctx, ss, s)
 	}()
+}
+
+// admit decides whether a connection from src may start a session; callers
+// hold r.mu. Past the per-source cap it may not. The last eighth of the
+// slots is kept for sources holding none, so sources already in cannot
+// lock newcomers out; when those reserved slots are in use, the session in
+// its login phase that has been silent longest (at least a quarter of the
+// login timeout) is evicted to make room.
+func (r *Runner) admit(src netip.Prefix) bool {
+	held := r.perIP[src]
+	if held >= r.Limits.MaxSessionsPerIP {
+		return false
+	}
+	reserve := r.Limits.MaxSessions / 8
+	free := r.Limits.MaxSessions - (r.open - r.evicting)
+	if free <= reserve {
+		if v := r.idlestPreLogin(time.Now()); v != nil {
+			v.evicted = true
+			r.evicting++
+			v.evict()
+			mEvicted.WithLabelValues(r.Factory.Name).Inc()
+			free++
+		}
+	}
+	return free > 0 && (held == 0 || free > reserve)
+}
+
+// idlestPreLogin returns the session in its login phase whose client has
+// been silent longest, if that is at least a quarter of the login timeout;
+// callers hold r.mu.
+func (r *Runner) idlestPreLogin(now time.Time) *limitConn {
+	var best *limitConn
+	var bestAt int64
+	minIdle := r.Limits.LoginTimeout / 4
+	for c := range r.sessions {
+		if c.evicted || !c.inLogin() {
+			continue
+		}
+		at := c.lastRead.Load()
+		if now.Sub(time.Unix(0, at)) < minIdle {
+			continue
+		}
+		if best == nil || at < bestAt {
+			best, bestAt = c, at
+		}
+	}
+	return best
 }
 
 func (r *Runner) handle(ctx context.Context, ss StreamSensor, s *Session) {

@@ -45,6 +45,16 @@ func (s *Session) Emit(ctx context.Context, e *event.Event) {
 	}
 }
 
+// LoginPhase marks the session as waiting for a login: until LoggedIn, it
+// ends at the runner's login_timeout after it began (reason
+// login_timeout), and near the session cap it may be evicted when idle.
+// Sensors with a login prompt or authentication call it first.
+func (s *Session) LoginPhase() { s.lc.loginPhase.Store(true) }
+
+// LoggedIn ends the login phase: the session now has the idle and total
+// limits only.
+func (s *Session) LoggedIn() { s.lc.loginPhase.Store(false) }
+
 // Env is the environment of the sensor that owns the session.
 func (s *Session) Env() *Env { return s.env }
 
@@ -84,7 +94,8 @@ func SampleFields(e *event.Event, info SampleInfo) {
 // and for drivers that hand a sensor a connection the runner did not accept
 // (the runner's caps and session events do not apply to it).
 func NewSession(conn net.Conn, env *Env, honeypot string, l Limits) *Session {
-	lc := &limitConn{Conn: conn, idle: l.IdleTimeout, deadline: time.Now().Add(l.SessionTimeout), maxBytes: l.MaxBytes}
+	now := time.Now()
+	lc := &limitConn{Conn: conn, idle: l.IdleTimeout, deadline: now.Add(l.SessionTimeout), maxBytes: l.MaxBytes, start: now, loginTimeout: l.LoginTimeout}
 	s := &Session{ID: event.NewID(), Conn: lc, Remote: addrPort(conn.RemoteAddr()), Local: addrPort(conn.LocalAddr()),
 		Start: time.Now(), env: env, honeypot: honeypot, lc: lc}
 	s.Logger = env.Logger

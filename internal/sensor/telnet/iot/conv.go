@@ -51,6 +51,7 @@ type Conv struct {
 // goes (the connection or SSH channel).
 func (b *Base) NewConv(s *sensor.Session, w io.Writer) *Conv {
 	c := &Conv{b: b, s: s, w: w, captured: map[string]bool{}}
+	s.LoginPhase()
 	if b.Cfg.Record {
 		c.rec = asciicast.New(s.Start)
 	}
@@ -104,6 +105,7 @@ func (c *Conv) Login(ctx context.Context, user, password, method string) bool {
 	kind := "login.failed"
 	if ok {
 		kind = "login.success"
+		c.s.LoggedIn()
 	}
 	e := c.s.Event(kind)
 	e.SetText("username", user)
