@@ -95,7 +95,7 @@ func (r *recorder) Emit(_ context.Context, e *event.Event) error {
 	return nil
 }
 func (r *recorder) PutSample(context.Context, []byte) (SampleInfo, error) { return SampleInfo{}, nil }
-func (r *recorder) PutRecording(context.Context, string, []byte) error   { return nil }
+func (r *recorder) PutRecording(context.Context, string, []byte) error    { return nil }
 
 func (r *recorder) closedReasons() map[string]int {
 	r.mu.Lock()
