@@ -347,13 +347,12 @@ func TestTFTPDropsRefused(t *testing.T) {
 	}
 	defer intruder.Close()
 	body := elf(2*tftpBlock + 5)
-	srv := startTFTP(t, map[string][]byte{"f": body}, false)
-	srv.beforeData = func(client net.Addr) {
+	srv := startTFTPWith(t, map[string][]byte{"f": body}, false, func(client net.Addr) {
 		pkt := binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, tftpDATA), 1)
 		if _, err := intruder.WriteTo(append(pkt, "spoofed"...), client); err != nil {
 			t.Error(err)
 		}
-	}
+	})
 	c := loopbackConfig()
 	c.AllowNetworks = []string{"127.0.0.1/32"}
 	if err := NewPolicy(c.AllowNetworks, nil).Check(netip.MustParseAddr("127.0.0.2")); err == nil {

@@ -26,11 +26,16 @@ type tftpServer struct {
 
 func startTFTP(t *testing.T, files map[string][]byte, drop bool) *tftpServer {
 	t.Helper()
+	return startTFTPWith(t, files, drop, nil)
+}
+
+func startTFTPWith(t *testing.T, files map[string][]byte, drop bool, beforeData func(client net.Addr)) *tftpServer {
+	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &tftpServer{files: files, pc: pc}
+	s := &tftpServer{files: files, pc: pc, beforeData: beforeData}
 	s.dropOnce.Store(drop)
 	s.wg.Add(1)
 	go s.serve()
