@@ -157,24 +157,29 @@ func (s *Shell) wgetProgress(name string, n int64) string {
 	return fmt.Sprintf("%-20s 100%% |%s| %s  0:00:00 ETA\n", name, strings.Repeat("*", 31), progressSize(n))
 }
 
-func cmdWget(s *Shell, c *call) int {
-	args := c.args[1:]
-	out, quiet, dir := "", false, ""
-	var urls []string
+// wgetArgs are the options of BusyBox wget that matter here.
+type wgetArgs struct {
+	out, dir string
+	quiet    bool
+	urls     []string
+}
+
+func parseWget(args []string) wgetArgs {
+	var w wgetArgs
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--output-document" || a == "--directory-prefix":
 			if i+1 < len(args) {
 				if a == "--output-document" {
-					out = args[i+1]
+					w.out = args[i+1]
 				} else {
-					dir = args[i+1]
+					w.dir = args[i+1]
 				}
 				i++
 			}
 		case a == "--quiet":
-			quiet = true
+			w.quiet = true
 		case strings.HasPrefix(a, "--"):
 		case strings.HasPrefix(a, "-") && len(a) > 1:
 			// combined short options: -qO- , -O file, -P dir
@@ -188,31 +193,47 @@ func cmdWget(s *Shell, c *call) int {
 					}
 					switch f {
 					case 'O':
-						out = v
+						w.out = v
 					case 'P':
-						dir = v
+						w.dir = v
 					}
 					break
 				}
 				if f == 'q' {
-					quiet = true
+					w.quiet = true
 				}
 			}
 		default:
-			urls = append(urls, a)
+			w.urls = append(w.urls, a)
 		}
 	}
+	return w
+}
+
+// wgetURL is the URL wget fetches for one argument, or an error when wget
+// refuses it.
+func wgetURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ftp") {
+		return nil, fmt.Errorf("not an http or ftp url: %s", raw)
+	}
+	return u, nil
+}
+
+func cmdWget(s *Shell, c *call) int {
+	w := parseWget(c.args[1:])
+	out, quiet, dir, urls := w.out, w.quiet, w.dir, w.urls
 	if len(urls) == 0 {
 		return s.usage(c, "wget")
 	}
 	st := 0
 	for _, raw := range urls {
-		if !strings.Contains(raw, "://") {
-			raw = "http://" + raw
-		}
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ftp") {
-			c.errf("not an http or ftp url: %s", raw)
+		u, err := wgetURL(raw)
+		if err != nil {
+			c.errf("%s", err)
 			st = 1
 			continue
 		}
@@ -292,46 +313,66 @@ func cmdWget(s *Shell, c *call) int {
 	return st
 }
 
-func cmdCurl(s *Shell, c *call) int {
-	args := c.args[1:]
-	out, remoteName, silent := "", false, false
-	var urls []string
+// curlArgs are the options of curl that matter here.
+type curlArgs struct {
+	out                string
+	remoteName, silent bool
+	urls               []string
+}
+
+func parseCurl(args []string) curlArgs {
+	var k curlArgs
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "-o" || a == "--output":
 			if i+1 < len(args) {
-				out = args[i+1]
+				k.out = args[i+1]
 				i++
 			}
 		case a == "-O" || a == "--remote-name":
-			remoteName = true
+			k.remoteName = true
 		case a == "-A" || a == "-H" || a == "-d" || a == "-X" || a == "-m" || a == "-u" || a == "-e" || a == "--connect-timeout" || a == "--max-time":
 			i++
 		case strings.HasPrefix(a, "-") && len(a) > 1 && !strings.HasPrefix(a, "--"):
-			silent = silent || strings.ContainsAny(a, "s")
-			remoteName = remoteName || strings.Contains(a, "O")
+			k.silent = k.silent || strings.ContainsAny(a, "s")
+			k.remoteName = k.remoteName || strings.Contains(a, "O")
 			if strings.HasSuffix(a, "o") && i+1 < len(args) {
-				out = args[i+1]
+				k.out = args[i+1]
 				i++
 			}
 		case strings.HasPrefix(a, "--"):
-			silent = silent || a == "--silent"
+			k.silent = k.silent || a == "--silent"
 		default:
-			urls = append(urls, a)
+			k.urls = append(k.urls, a)
 		}
 	}
+	return k
+}
+
+// curlURL is the URL curl fetches for one argument.
+func curlURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, errors.New("bad url")
+	}
+	return u, nil
+}
+
+func cmdCurl(s *Shell, c *call) int {
+	k := parseCurl(c.args[1:])
+	out, remoteName, silent, urls := k.out, k.remoteName, k.silent, k.urls
 	if len(urls) == 0 {
 		fmt.Fprintln(c.err, "curl: try 'curl --help' or 'curl --manual' for more information")
 		return 2
 	}
 	st := 0
 	for _, raw := range urls {
-		if !strings.Contains(raw, "://") {
-			raw = "http://" + raw
-		}
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" {
+		u, err := curlURL(raw)
+		if err != nil {
 			fmt.Fprintf(c.err, "curl: (3) URL using bad/illegal format or missing URL\n")
 			st = 3
 			continue
@@ -391,22 +432,27 @@ func cmdCurl(s *Shell, c *call) int {
 	return st
 }
 
-func cmdTftp(s *Shell, c *call) int {
-	args := c.args[1:]
-	local, remote, get, tftpHPA := "", "", false, false
-	var rest []string
+// tftpArgs are BusyBox tftp's options.
+type tftpArgs struct {
+	local, remote string
+	get, hpa      bool
+	rest          []string // host [port]
+}
+
+func parseTftp(args []string) tftpArgs {
+	var t tftpArgs
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") || len(a) < 2 {
-			rest = append(rest, a)
+			t.rest = append(t.rest, a)
 			continue
 		}
 		for j := 1; j < len(a); j++ {
 			switch a[j] {
 			case 'g':
-				get = true
+				t.get = true
 			case 'c':
-				tftpHPA = true
+				t.hpa = true
 			case 'p':
 			case 'l', 'r', 'b':
 				v := a[j+1:]
@@ -416,14 +462,38 @@ func cmdTftp(s *Shell, c *call) int {
 				}
 				switch a[j] {
 				case 'l':
-					local = v
+					t.local = v
 				case 'r':
-					remote = v
+					t.remote = v
 				}
 				j = len(a)
 			}
 		}
 	}
+	if t.remote == "" {
+		t.remote = t.local
+	}
+	if t.local == "" && t.remote != "" {
+		t.local = path.Base(t.remote)
+	}
+	return t
+}
+
+// url is what a get fetches; "" for a put or a command without a host.
+func (t tftpArgs) url() string {
+	if len(t.rest) == 0 || !t.get || t.hpa || t.remote == "" {
+		return ""
+	}
+	port := "69"
+	if len(t.rest) > 1 {
+		port = t.rest[1]
+	}
+	return "tftp://" + net.JoinHostPort(t.rest[0], port) + "/" + strings.TrimPrefix(t.remote, "/")
+}
+
+func cmdTftp(s *Shell, c *call) int {
+	t := parseTftp(c.args[1:])
+	local, remote, get, tftpHPA, rest := t.local, t.remote, t.get, t.hpa, t.rest
 	if tftpHPA {
 		// tftp-hpa syntax (tftp HOST -c get FILE), which BusyBox's tftp
 		// does not speak: it ends up waiting for nothing
@@ -433,23 +503,13 @@ func cmdTftp(s *Shell, c *call) int {
 	if len(rest) == 0 || (!get && remote == "" && local == "") {
 		return s.usage(c, "tftp")
 	}
-	if remote == "" {
-		remote = local
-	}
-	if local == "" {
-		local = path.Base(remote)
-	}
 	if !get {
 		// put: the honeypot does not upload; the server "times out"
 		c.errf("timeout")
 		return 1
 	}
 	host := rest[0]
-	port := "69"
-	if len(rest) > 1 {
-		port = rest[1]
-	}
-	u := "tftp://" + net.JoinHostPort(host, port) + "/" + strings.TrimPrefix(remote, "/")
+	u := t.url()
 	// BusyBox opens the local file before it talks to the server
 	if _, _, err := s.fs.create(s.cwd, local, false); err != nil {
 		c.errf("can't open '%s': %s", local, err)
@@ -484,8 +544,12 @@ func mustResolve(s *Shell, name string) string {
 	return p
 }
 
-func cmdFtpget(s *Shell, c *call) int {
-	args := c.args[1:]
+// ftpgetArgs are BusyBox ftpget's options and operands.
+type ftpgetArgs struct {
+	host, local, url string // url is "" without host and local file
+}
+
+func parseFtpget(args []string) ftpgetArgs {
 	user, pass, port := "anonymous", "busybox@", "21"
 	var rest []string
 	for i := 0; i < len(args); i++ {
@@ -512,14 +576,23 @@ func cmdFtpget(s *Shell, c *call) int {
 		}
 	}
 	if len(rest) < 2 {
-		return s.usage(c, "ftpget")
+		return ftpgetArgs{}
 	}
-	host, local := rest[0], rest[1]
-	remote := local
+	f := ftpgetArgs{host: rest[0], local: rest[1]}
+	remote := f.local
 	if len(rest) > 2 {
 		remote = rest[2]
 	}
-	u := (&url.URL{Scheme: "ftp", User: url.UserPassword(user, pass), Host: net.JoinHostPort(host, port), Path: "/" + strings.TrimPrefix(remote, "/")}).String()
+	f.url = (&url.URL{Scheme: "ftp", User: url.UserPassword(user, pass), Host: net.JoinHostPort(f.host, port), Path: "/" + strings.TrimPrefix(remote, "/")}).String()
+	return f
+}
+
+func cmdFtpget(s *Shell, c *call) int {
+	f := parseFtpget(c.args[1:])
+	if f.url == "" {
+		return s.usage(c, "ftpget")
+	}
+	host, local, u := f.host, f.local, f.url
 	body, err := s.fetch(c.ctx, "ftpget", u)
 	if err != nil {
 		reason, status := fetchReason(err)
