@@ -1,7 +1,7 @@
 // Package event defines the one record every kansoku observation becomes:
 // sensors emit events, the bus carries them, the collector stores them, and
 // the portal and exports read them. Its JSON form is a public contract
-// (DESIGN.md "The event"); add fields freely, never rename or remove one.
+// (docs/architecture.md "The event"); add fields freely, never rename or remove one.
 package event
 
 import (
