@@ -65,6 +65,10 @@ type Profile struct {
 		Prompt string `yaml:"prompt"`
 		Home   string `yaml:"home"`
 		Path   string `yaml:"path"`
+		// OutputRate is the bytes per second the device's telnetd/dropbear
+		// delivers a long output at (a 400 KB cat is not instant on a
+		// 500 MHz MIPS); 0 takes a default for the architecture.
+		OutputRate int `yaml:"output_rate"`
 	} `yaml:"shell"`
 	BusyBox BusyBox `yaml:"busybox"`
 	Uname   Uname   `yaml:"uname"`
@@ -399,6 +403,14 @@ func (p *Profile) validate() error {
 	return nil
 }
 
+// defaultOutputRate is a terminal's throughput by CPU class: the pty and
+// telnetd/dropbear copy loop on a 400-600 MHz MIPS or ARM SoC moves a few
+// hundred KB/s; 64-bit boards and x86 NAS boxes are much faster.
+var defaultOutputRate = map[string]int{
+	"mips": 300 << 10, "mipsel": 300 << 10, "arm": 400 << 10, "armv7": 600 << 10, "sh4": 300 << 10,
+	"powerpc": 500 << 10, "aarch64": 2 << 20, "x86": 4 << 20, "x86_64": 8 << 20,
+}
+
 func (p *Profile) applyDefaults() {
 	if p.CLI.Mode == "" {
 		p.CLI.Mode = "none"
@@ -408,6 +420,9 @@ func (p *Profile) applyDefaults() {
 	}
 	if p.Shell.Path == "" {
 		p.Shell.Path = "/bin:/sbin:/usr/bin:/usr/sbin"
+	}
+	if p.Shell.OutputRate == 0 {
+		p.Shell.OutputRate = defaultOutputRate[p.Arch]
 	}
 	if p.Uname.Sysname == "" {
 		p.Uname.Sysname = "Linux"

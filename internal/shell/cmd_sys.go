@@ -392,10 +392,38 @@ func cmdSleep(s *Shell, c *call) int {
 	if len(c.args) < 2 {
 		return s.usage(c, c.args[0])
 	}
-	if _, err := strconv.ParseFloat(strings.TrimRight(c.args[1], "smhd"), 64); err != nil {
-		c.errf("invalid number '%s'", c.args[1])
-		return 1
+	var total time.Duration
+	for _, arg := range c.args[1:] {
+		a := arg
+		if c.args[0] == "usleep" {
+			n, err := strconv.ParseUint(a, 10, 32)
+			if err != nil {
+				c.errf("invalid number '%s'", a)
+				return 1
+			}
+			total += time.Duration(n) * time.Microsecond
+			break
+		}
+		unit := time.Second
+		switch {
+		case strings.HasSuffix(a, "s"):
+			a = a[:len(a)-1]
+		case strings.HasSuffix(a, "m"):
+			a, unit = a[:len(a)-1], time.Minute
+		case strings.HasSuffix(a, "h"):
+			a, unit = a[:len(a)-1], time.Hour
+		case strings.HasSuffix(a, "d"):
+			a, unit = a[:len(a)-1], 24*time.Hour
+		}
+		f, err := strconv.ParseFloat(a, 64)
+		if err != nil || f < 0 || strings.ContainsAny(a, "xXnN") {
+			c.errf("invalid number '%s'", arg)
+			return 1
+		}
+		total += time.Duration(min(f*float64(unit), float64(1<<62)))
 	}
+	// a real sleep: bots time the device (Mirai's loader, `sleep 1; echo`)
+	s.sleep(c.ctx, total)
 	return 0
 }
 

@@ -19,6 +19,7 @@ var textApplets = map[string]cmdFunc{
 	"md5sum": cmdSum, "sha1sum": cmdSum, "sha256sum": cmdSum, "sort": cmdSort, "uniq": cmdUniq,
 	"printf": cmdPrintf, "echo": cmdEcho, "test": cmdTest, "[": cmdTest, "[[": cmdTest,
 	"yes": cmdYes, "seq": cmdSeq, "tee": cmdTee, "hexdump": cmdHexdump,
+	"awk": cmdAwk, "sed": cmdSed, "expr": cmdExpr,
 }
 
 // inputs returns the contents of the named files (stdin for none or "-"),

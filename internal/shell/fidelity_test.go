@@ -98,6 +98,34 @@ var fidelityCases = []struct {
 	{"case-func", []string{
 		"case abc in a*) echo A;; *) echo B;; esac", "case x in y) echo y;; esac; echo $?", "f() { echo in f $#; }; f a b", "g() { return 4; }; g; echo $?", "_f1 ( ) { echo u; }; _f1",
 	}},
+	{"awk", []string{
+		`printf 'Mem: 123 45 67\nSwap: 0 0 0\n' | grep Mem | awk '{print $2 ,$3, $4, $5, $6, $7}'`,
+		`printf 'model name\t: ARMv7 Processor rev 5 (v7l)\n' | grep name | head -n 1 | awk '{print $4,$5,$6,$7,$8,$9;}'`,
+		`printf 'root:x:0:0::/root:/bin/sh\nnobody:x:99:99::/:/bin/false\n' > p; awk -F: '$3==0{print $1}' p`,
+		`printf 'Filesystem Size\n/dev/root 4.3M\n' | awk 'FNR == 2 {print $2;}'`,
+		`echo 'a b c' | awk '{print NF, $NF; $2="X"; print; print $0}'`,
+		`awk 'BEGIN{x=3; y=x*2+1; printf "%d-%s-%5.2f|%c\n", y, "s", 10/3, 65; print length("abc"), substr("hello",2,3), index("abc","c")}'`,
+		`printf '1\n2\n3\n' | awk '{s+=$1} END{print s, NR, s/NR}'`,
+		`printf 'a 1\nb 2\na 3\n' | awk '{c[$1]+=$2} END{for(k in c) print k, c[k]}' | sort`,
+		`echo 'x=1,y=2' | awk -F'[=,]' '{print $2 $4; print toupper($1)}'`,
+		`echo 'hello world' | awk '{gsub(/o/,"0"); print; n=split($0,a," "); print n, a[2]}'`,
+		`echo '10 3' | awk '{ if ($1 > $2) print "gt"; else print "le"; print ($1 % $2), $1 ~ /^1/, -$2 }'`,
+		`echo 'abc' | awk '/b/' ; echo 'abc' | awk '!/b/'; echo 0.1 | awk '{print $1*3, 1e6, 100000, 3.14159265}'`,
+		`awk 'BEGIN { i=0; while (i<3) { i++; if (i==2) continue; print i } }'`, `awk`, `awk '{print $1' /dev/null`,
+		`echo 5 | awk -v n=2 '{print $1*n}'`, `awk '{print}' nofile`, `echo '  lead  trail  ' | awk '{print "[" $1 "]"}'`,
+	}},
+	{"sed", []string{
+		`echo hello | sed 's/l/L/'`, `echo hello | sed 's/l/L/g'`, `printf 'a\nb\nc\n' | sed -n '2p'`, `printf 'a\nb\nc\n' | sed '2d'`,
+		`printf 'a\nb\nc\n' | sed -n '$p'`, `echo 'foo bar' | sed -e 's/\(foo\) \(bar\)/\2 \1/'`, `echo 'foo bar' | sed -E 's/(o+)/[\1]/g'`,
+		`printf 'x1\ny2\nx3\n' | sed '/x/d'`, `printf 'a\nb\nc\nd\n' | sed -n '2,3p'`, `echo 'a/b' | sed 's|/|_|'`, `echo abc | sed 's/b/&&/'`,
+		`printf 'PermitRootLogin no\n' > c; sed -i 's/no/yes/' c; cat c`, `sed`, `echo x | sed 's/x/y'`, `printf 'a\nb\n' | sed '1!d'`,
+		`echo aaa | sed 's/a/b/2'`, `printf 'a\nb\nc\n' | sed 2q`,
+	}},
+	{"expr", []string{
+		`expr 1 + 2`, `expr 7 / 2; expr 7 % 3; expr 2 \* 3`, `expr 3 \> 2; expr abc = abc`, `expr length hello`,
+		`expr substr hello 2 3`, `expr index hello l`, `expr hello : 'h.*l'`, `expr hello : 'h\(.*\)o'`, `expr 1 / 0`,
+		`expr a + 1`, `expr`, `expr 0; echo $?`, `expr 1 \& 0; expr 0 \| 5`, `expr \( 1 + 2 \) \* 3`,
+	}},
 	{"mirai-probe", []string{`enable`, `system`, `shell`, `sh`, `/bin/busybox ECCHI`, `cd /tmp || cd /var/run || cd /mnt || cd /root || cd /`}},
 }
 

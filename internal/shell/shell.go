@@ -46,7 +46,32 @@ type Config struct {
 	Rand     *rand.Rand // deterministic in tests
 	// Columns is the terminal width (from NAWS / the pty request); 0 = 80.
 	Columns int
+	// Sleep waits d or until ctx ends: `sleep`, and the pauses that pace
+	// output at the device's rate. nil waits for real.
+	Sleep func(ctx context.Context, d time.Duration)
+	// OutputRate is how many bytes per second the device's terminal
+	// delivers once a command's first OutputBurst bytes are out; 0 takes
+	// the profile's shell.output_rate, negative disables pacing.
+	OutputRate int
 }
+
+// OutputBurst is how much of one command's output goes out at once before
+// pacing starts: short answers come back as fast as from the device.
+const OutputBurst = 4 << 10
+
+// realSleep waits d or until ctx ends.
+func realSleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// defaultSleep is what a nil Config.Sleep means (the package's tests
+// replace it so that `sleep 100` does not wait).
+var defaultSleep = realSleep
 
 // Limits bound what one session can make the shell do. Zero fields take
 // the defaults in DefaultLimits.
@@ -57,6 +82,9 @@ type Limits struct {
 	MaxLineBytes   int   // one input line
 	MaxDepth       int   // nesting of sh -c, $(...), scripts, parser
 	MaxLoop        int   // loop iterations (and commands) per Exec
+	// MaxSleep bounds the time one Exec spends in `sleep` and output
+	// pacing; past it the command goes on without waiting.
+	MaxSleep time.Duration
 }
 
 // DefaultLimits are used for zero fields of Config.Limits.
@@ -67,6 +95,7 @@ var DefaultLimits = Limits{
 	MaxLineBytes:   64 << 10,
 	MaxDepth:       16,
 	MaxLoop:        10000,
+	MaxSleep:       60 * time.Second,
 }
 
 const maxHistory = 1000
@@ -104,7 +133,8 @@ type Shell struct {
 	varBytes int  // total size of variable values
 
 	// per Exec
-	outLeft int64
+	outLeft   int64
+	sleepLeft time.Duration
 	steps   int
 	pending *pendingInput
 }
@@ -130,6 +160,15 @@ func New(cfg Config) *Shell {
 	}
 	if lim.MaxLoop <= 0 {
 		lim.MaxLoop = d.MaxLoop
+	}
+	if lim.MaxSleep <= 0 {
+		lim.MaxSleep = d.MaxSleep
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = defaultSleep
+	}
+	if cfg.OutputRate == 0 && cfg.Device != nil {
+		cfg.OutputRate = cfg.Device.Profile.Shell.OutputRate
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -266,8 +305,9 @@ func (s *Shell) Exec(ctx context.Context, line string, out io.Writer) (exit int,
 	}
 	line = strings.TrimRight(line, "\r\n")
 	s.outLeft = s.lim.MaxOutputBytes
+	s.sleepLeft = s.lim.MaxSleep
 	s.steps = 0
-	tw := &termWriter{s: s, w: out}
+	tw := &termWriter{s: s, w: out, ctx: ctx}
 	if strings.TrimSpace(line) != "" {
 		s.history = append(s.history, line)
 		if len(s.history) > maxHistory {
@@ -284,11 +324,17 @@ func (s *Shell) Exec(ctx context.Context, line string, out io.Writer) (exit int,
 }
 
 // termWriter is the session terminal: it enforces the output budget of
-// one Exec.
+// one Exec and paces output past OutputBurst at the device's rate.
 type termWriter struct {
-	s *Shell
-	w io.Writer
+	s       *Shell
+	w       io.Writer
+	ctx     context.Context
+	written int64
+	debt    time.Duration // pacing owed and not yet slept
 }
+
+// paceChunk is how much output goes out between two pacing pauses.
+const paceChunk = 1024
 
 func (t *termWriter) Write(b []byte) (int, error) {
 	if t.s.outLeft <= 0 {
@@ -299,13 +345,50 @@ func (t *termWriter) Write(b []byte) (int, error) {
 		b = b[:t.s.outLeft]
 	}
 	t.s.outLeft -= int64(len(b))
-	if _, err := t.w.Write(b); err != nil {
-		return 0, err
+	m := len(b)
+	for len(b) > 0 {
+		k := min(len(b), paceChunk)
+		if _, err := t.w.Write(b[:k]); err != nil {
+			return 0, err
+		}
+		t.pace(k)
+		b = b[k:]
 	}
-	if len(b) < n {
-		return len(b), errOutput
+	if m < n {
+		return m, errOutput
 	}
 	return n, nil
+}
+
+// pace accounts k bytes just written and waits once the debt reaches
+// 10 ms, so the pauses are few but the rate holds.
+func (t *termWriter) pace(k int) {
+	before := t.written
+	t.written += int64(k)
+	rate := t.s.cfg.OutputRate
+	if rate <= 0 || t.written <= OutputBurst {
+		return
+	}
+	paced := t.written - max(before, OutputBurst)
+	t.debt += time.Duration(paced) * time.Second / time.Duration(rate)
+	if t.debt < 10*time.Millisecond {
+		return
+	}
+	if f, ok := t.w.(interface{ Flush() error }); ok {
+		f.Flush()
+	}
+	t.s.sleep(t.ctx, t.debt)
+	t.debt = 0
+}
+
+// sleep waits d within what is left of the Exec's sleep budget.
+func (s *Shell) sleep(ctx context.Context, d time.Duration) {
+	d = min(d, s.sleepLeft)
+	if d <= 0 || ctx.Err() != nil {
+		return
+	}
+	s.sleepLeft -= d
+	s.cfg.Sleep(ctx, d)
 }
 
 // Close ends the session: files that look like payloads and were not yet

@@ -399,6 +399,15 @@ func (t crlf) Write(p []byte) (int, error) {
 // CRLF wraps w so that \n becomes \r\n.
 func CRLF(w io.Writer) io.Writer { return crlf{w} }
 
+// Flush passes a flush on to the wrapped writer: the shell flushes before
+// each pause that paces a long output, so the client sees it trickle.
+func (t crlf) Flush() error {
+	if f, ok := t.w.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
 // profileName is the device profile this sensor pretends to be; the sandbox
 // runs the session's samples on the same device.
 func (c *Conv) profileName() string {
