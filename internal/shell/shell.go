@@ -135,8 +135,8 @@ type Shell struct {
 	// per Exec
 	outLeft   int64
 	sleepLeft time.Duration
-	steps   int
-	pending *pendingInput
+	steps     int
+	pending   *pendingInput
 }
 
 // New returns a shell for one session.
