@@ -16,7 +16,7 @@ var sysApplets = map[string]cmdFunc{
 	"iptables": cmdTrue, "passwd": cmdPasswd, "nvram": cmdNvram, "sleep": cmdSleep, "usleep": cmdSleep,
 	"hostname": cmdHostname, "uptime": cmdUptime, "date": cmdDate, "env": cmdEnv, "true": cmdTrue,
 	"false": cmdFalse, "pidof": cmdPidof, "umount": cmdTrue, "sysctl": cmdTrue, "clear": cmdClear,
-	"dmesg": cmdTrue, "chpasswd": cmdTrue, "crontab": cmdTrue, "nohup": cmdNohup, "ulimit": cmdUlimit,
+	"dmesg": cmdTrue, "chpasswd": cmdTrue, "crontab": cmdCrontab, "nohup": cmdNohup, "ulimit": cmdUlimit,
 }
 
 var versionRE = regexp.MustCompile(`v1\.([0-9]+)`)
@@ -329,21 +329,31 @@ func (s *Shell) groupName(gid int) string {
 
 func cmdId(s *Shell, c *call) int {
 	uid, gid, _ := s.userIDs(s.cfg.Username)
+	name := s.userName(uid)
+	if name == "" {
+		name = s.cfg.Username
+	}
 	set, _ := flags(c.args[1:], "")
 	switch {
 	case has(set, 'u') && has(set, 'n'):
-		fmt.Fprintln(c.out, s.cfg.Username)
+		fmt.Fprintln(c.out, name)
 	case has(set, 'u'):
 		fmt.Fprintln(c.out, uid)
 	case has(set, 'g'):
 		fmt.Fprintln(c.out, gid)
 	default:
-		fmt.Fprintf(c.out, "uid=%d(%s) gid=%d(%s)\n", uid, s.cfg.Username, gid, s.groupName(gid))
+		fmt.Fprintf(c.out, "uid=%d(%s) gid=%d(%s)\n", uid, name, gid, s.groupName(gid))
 	}
 	return 0
 }
 
 func cmdWhoami(s *Shell, c *call) int {
+	// whoami names the uid, as the device's passwd has it (QNAP's uid 0 is admin)
+	uid, _, _ := s.userIDs(s.cfg.Username)
+	if name := s.userName(uid); name != "" {
+		fmt.Fprintln(c.out, name)
+		return 0
+	}
 	fmt.Fprintln(c.out, s.cfg.Username)
 	return 0
 }
