@@ -61,12 +61,14 @@ func init() {
   update_interval: 1m
   # Detection table size (entries of source IP and protocol).
   max_entries: 1000000
-  # Reply datagrams per source IP per window, over all protocols.
-  reply_budget: 3
+  # Reply datagrams per source IP (IPv6: /64) and protocol per window.
+  reply_budget: 20
+  # Reply datagrams per victim network (IPv4 /24, IPv6 /48) per window, over all protocols.
+  prefix_reply_budget: 60
   reply_window: 1h
-  # Global egress budget (token bucket).
-  egress_bytes_per_second: 65536
-  egress_burst: 65536
+  # Global egress budget (token bucket); docs/amp.md states the worst case these allow.
+  egress_bytes_per_second: 16384
+  egress_burst: 32768
   # amp.request sampling: the first N per source and protocol, then 1 in M.
   sample_first: 3
   sample_every: 1000
@@ -110,6 +112,8 @@ func (c Config) Validate() error {
 		return errors.New("amp: max_entries must be 1..50000000")
 	case s.ReplyBudget < 0 || s.ReplyBudget > 1000:
 		return errors.New("amp: reply_budget must be 0..1000")
+	case s.PrefixReplyBudget < 0 || s.PrefixReplyBudget > 60000:
+		return errors.New("amp: prefix_reply_budget must be 0..60000")
 	case s.ReplyWindow < time.Second:
 		return errors.New("amp: reply_window must be at least 1s")
 	case s.EgressRate < 0 || s.EgressBurst < 0:

@@ -29,7 +29,7 @@ func anyQuery(t testing.TB) []byte {
 // and proves that what leaves is bounded by the per-source and global
 // budgets, counted both by the clients and by the sensor's egress counter.
 func TestNeverAmplify(t *testing.T) {
-	cfg := DefaultShared() // the shipped defaults: 3 replies/source/h, 64 KiB/s
+	cfg := DefaultShared() // the shipped defaults: 20 replies/source/protocol/h, 60 per /24, 16 KiB/s
 	hub := NewHub(cfg)
 	in, _ := start(t, "dns", hub)
 	to, _ := net.ResolveUDPAddr("udp", in.Addr)

@@ -44,6 +44,7 @@ type Shared struct {
 	UpdateInterval     time.Duration `yaml:"update_interval"`
 	MaxEntries         int           `yaml:"max_entries"`
 	ReplyBudget        int           `yaml:"reply_budget"`
+	PrefixReplyBudget  int           `yaml:"prefix_reply_budget"`
 	ReplyWindow        time.Duration `yaml:"reply_window"`
 	EgressRate         int           `yaml:"egress_bytes_per_second"`
 	EgressBurst        int           `yaml:"egress_burst"`
@@ -56,7 +57,7 @@ type Shared struct {
 func DefaultShared() Shared {
 	return Shared{
 		AttackThreshold: 100, AttackTimeout: time.Hour, UpdateInterval: time.Minute, MaxEntries: 1_000_000,
-		ReplyBudget: 3, ReplyWindow: time.Hour, EgressRate: 64 << 10, EgressBurst: 64 << 10,
+		ReplyBudget: 20, PrefixReplyBudget: 60, ReplyWindow: time.Hour, EgressRate: 16 << 10, EgressBurst: 32 << 10,
 		SampleFirst: 3, SampleEvery: 1000, MaxEventsPerSecond: 200,
 	}
 }
@@ -71,53 +72,67 @@ func NewHub(cfg Shared) *Hub {
 // Config returns the hub's settings.
 func (h *Hub) Config() Shared { return h.cfg }
 
-// allow decides whether one reply datagram of n bytes to dst may leave, and
-// if so charges both budgets. It is called only by send.
-func (h *Hub) allow(dst netip.Addr, n int, now time.Time) bool {
+// allow decides whether one reply datagram of n bytes for protocol to
+// dst may leave, and if so charges every budget. It is called only by send.
+func (h *Hub) allow(dst netip.Addr, protocol uint8, n int, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	// Global egress token bucket.
-	if !h.filled.IsZero() {
-		h.tokens += now.Sub(h.filled).Seconds() * float64(h.cfg.EgressRate)
-		if h.tokens > float64(h.cfg.EgressBurst) {
-			h.tokens = float64(h.cfg.EgressBurst)
-		}
-	}
-	h.filled = now
+	h.refill(now)
 	if h.tokens < float64(n) {
 		return false
 	}
-	// Per-source budget: ReplyBudget datagrams per ReplyWindow from the
-	// source's first packet on.
 	sec := uint32(now.Unix())
-	b, ok := h.budgets.get(dst)
-	if ok && int64(sec)-int64(b.start) >= int64(h.cfg.ReplyWindow/time.Second) {
-		b, ok = budget{}, false
+	src, srcOK := h.live(h.budgets.source(dst, protocol))(sec)
+	pfx, pfxOK := h.live(h.budgets.prefix(dst))(sec)
+	added := 0
+	if !srcOK {
+		added++
 	}
-	if !ok {
-		if h.budgets.len() >= h.cfg.MaxEntries && now.Sub(h.swept) >= time.Second {
-			h.sweepBudgets(sec)
-			h.swept = now
-		}
-		if h.budgets.len() >= h.cfg.MaxEntries {
-			// Full of live budgets: fail closed, a new source gets nothing.
-			return false
-		}
-		b = budget{start: sec}
+	if !pfxOK {
+		added++
 	}
-	if int(b.n) >= h.cfg.ReplyBudget {
+	if added > 0 && h.budgets.len()+added > h.cfg.MaxEntries && now.Sub(h.swept) >= time.Second {
+		h.sweepBudgets(sec)
+		h.swept = now
+	}
+	if added > 0 && h.budgets.len()+added > h.cfg.MaxEntries {
+		// Full of live budgets: fail closed, a new source gets nothing.
 		return false
 	}
-	b.n++
-	h.budgets.set(dst, b)
+	if int(src.n) >= h.cfg.ReplyBudget || int(pfx.n) >= h.cfg.PrefixReplyBudget {
+		return false
+	}
+	src.n++
+	pfx.n++
+	h.budgets.setSource(dst, protocol, src)
+	h.budgets.setPrefix(dst, pfx)
 	h.tokens -= float64(n)
 	return true
 }
 
-// mayReply reports whether a first reply datagram of n bytes to dst could
-// leave now; send still decides, this only lets the caller skip building
-// replies that would be refused.
-func (h *Hub) mayReply(dst netip.Addr, n int, now time.Time) bool {
+// live turns a stored budget into the one in force at sec: a new window
+// (starting at sec) when there is none or it has expired.
+func (h *Hub) live(b budget, ok bool) func(sec uint32) (budget, bool) {
+	return func(sec uint32) (budget, bool) {
+		if ok && int64(sec)-int64(b.start) < int64(h.cfg.ReplyWindow/time.Second) {
+			return b, true
+		}
+		return budget{start: sec}, false
+	}
+}
+
+// refill adds the tokens earned since the last call.
+func (h *Hub) refill(now time.Time) {
+	if !h.filled.IsZero() {
+		h.tokens = min(float64(h.cfg.EgressBurst), h.tokens+now.Sub(h.filled).Seconds()*float64(h.cfg.EgressRate))
+	}
+	h.filled = now
+}
+
+// mayReply reports whether a first reply datagram of n bytes for protocol
+// to dst could leave now; send still decides, this only lets the caller
+// skip building replies that would be refused.
+func (h *Hub) mayReply(dst netip.Addr, protocol uint8, n int, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	tokens := h.tokens
@@ -127,11 +142,10 @@ func (h *Hub) mayReply(dst netip.Addr, n int, now time.Time) bool {
 	if tokens < float64(n) {
 		return false
 	}
-	b, ok := h.budgets.get(dst)
-	if !ok || int64(now.Unix())-int64(b.start) >= int64(h.cfg.ReplyWindow/time.Second) {
-		return true
-	}
-	return int(b.n) < h.cfg.ReplyBudget
+	sec := uint32(now.Unix())
+	src, _ := h.live(h.budgets.source(dst, protocol))(sec)
+	pfx, _ := h.live(h.budgets.prefix(dst))(sec)
+	return int(src.n) < h.cfg.ReplyBudget && int(pfx.n) < h.cfg.PrefixReplyBudget
 }
 
 func (h *Hub) sweepBudgets(sec uint32) {

@@ -108,7 +108,7 @@ func writerOf(pc net.PacketConn) PacketWriter {
 // budget and the global egress budget are both checked here, per datagram,
 // before the write.
 func (s *Sensor) send(w PacketWriter, to netip.AddrPort, b []byte, now time.Time) bool {
-	if !s.hub.allow(to.Addr(), len(b), now) {
+	if !s.hub.allow(to.Addr(), s.protoID, len(b), now) {
 		s.hub.DeniedPackets.Add(1)
 		s.hub.DeniedBytes.Add(uint64(len(b)))
 		return false
@@ -145,7 +145,7 @@ func (s *Sensor) handle(ctx context.Context, env sensor.Env, w PacketWriter, p *
 	s.hub.Requests.Add(1)
 	var reply proto.Reply
 	var err error
-	if c, ok := s.cache.get(p.data); ok && (c.size == 0 || !s.hub.mayReply(p.src.Addr(), c.first, now)) {
+	if c, ok := s.cache.get(p.data); ok && (c.size == 0 || !s.hub.mayReply(p.src.Addr(), s.protoID, c.first, now)) {
 		// Spent budget: nothing would be sent, account the known size.
 		reply.Content, err = c.content, c.err
 		o := Observation{Src: p.src, DstPort: p.dst.Port(), Proto: s.protoID, Bytes: len(p.data), TTL: p.ttl,
