@@ -1,21 +1,15 @@
 package rdp
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"math/big"
 	mrand "math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kansoku/kansoku/internal/sensor/tlsserver"
 )
 
 // The Windows host a sensor claims to be is drawn from the installation
@@ -60,72 +54,12 @@ func drawHost(seed []byte) (computer, domain, dnsDomain string) {
 	return computer, domain, dnsDomain
 }
 
-// certLifetime is how long the self-signed certificate Windows makes for
-// RDP is valid before it makes a new one.
-const certLifetime = 182 * 24 * time.Hour
-
-// certificate returns the TLS certificate: the one kept in dir when it is
-// still valid for subject, otherwise a new self-signed RSA-2048 one like
-// Windows' (CN = the host's DNS name, server authentication only), saved
-// to dir when dir is set.
-func certificate(dir, subject string, now time.Time) (tls.Certificate, error) {
-	path := ""
-	if dir != "" {
-		path = filepath.Join(dir, "rdp-certificate.pem")
-		if c, err := loadCert(path, subject, now); err == nil {
-			return c, nil
-		}
+// certSpec is the self-signed certificate Windows makes for RDP: CN = the
+// host's DNS name, valid 182 days, server authentication only.
+func certSpec(dnsName string) tlsserver.Spec {
+	return tlsserver.Spec{
+		File: "rdp-certificate.pem", Subject: pkix.Name{CommonName: dnsName},
+		Lifetime: 182 * 24 * time.Hour, Backdate: 90 * 24 * time.Hour,
+		KeyUsage: x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment,
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("rdp: generate key: %w", err)
-	}
-	serial := make([]byte, 16)
-	if _, err := rand.Read(serial); err != nil {
-		return tls.Certificate{}, err
-	}
-	// Windows dates the certificate from when it made it; back-date a
-	// little so a fresh sensor does not look fresh.
-	from := now.Add(-time.Duration(serial[0]%90) * 24 * time.Hour).Truncate(time.Second)
-	tmpl := &x509.Certificate{
-		SerialNumber:       new(big.Int).SetBytes(serial),
-		Subject:            pkix.Name{CommonName: subject},
-		NotBefore:          from,
-		NotAfter:           from.Add(certLifetime),
-		KeyUsage:           x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment,
-		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		SignatureAlgorithm: x509.SHA256WithRSA,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("rdp: create certificate: %w", err)
-	}
-	if path != "" {
-		var b []byte
-		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})...)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			return tls.Certificate{}, fmt.Errorf("rdp: save certificate: %w", err)
-		}
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
-}
-
-func loadCert(path, subject string, now time.Time) (tls.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	c, err := tls.X509KeyPair(b, b)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	x, err := x509.ParseCertificate(c.Certificate[0])
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	if x.Subject.CommonName != subject || now.After(x.NotAfter) {
-		return tls.Certificate{}, errors.New("rdp: stored certificate is stale")
-	}
-	return c, nil
 }

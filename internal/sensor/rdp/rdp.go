@@ -24,6 +24,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/sensor"
+	"github.com/kansoku/kansoku/internal/sensor/tlsserver"
 )
 
 func init() {
@@ -95,7 +96,7 @@ func New(env sensor.Env, decode sensor.Decode) (sensor.Sensor, error) {
 		return nil, err
 	}
 	s := &Sensor{cfg: cfg, host: h, now: time.Now}
-	cert, err := certificate(env.DataDir, h.DNSComputer(), s.now())
+	cert, err := tlsserver.Certificate(env.DataDir, certSpec(h.DNSComputer()), s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -251,17 +252,11 @@ func crFingerprint(cr *ConnectionRequest) string {
 }
 
 // handshake runs the TLS server handshake and records the client's hello.
-func (s *Sensor) handshake(ctx context.Context, sess *sensor.Session) (*tls.Conn, *clientHello, error) {
-	hello := &clientHello{}
-	cfg := s.tls.Clone()
-	cfg.GetConfigForClient = func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
-		hello.record(chi)
-		return nil, nil
-	}
-	tc := tls.Server(sess.Conn, cfg)
+func (s *Sensor) handshake(ctx context.Context, sess *sensor.Session) (*tls.Conn, *tlsserver.Hello, error) {
+	tc, hello := tlsserver.Server(sess.Conn, s.tls)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		e := sess.Event("rdp.tls")
-		hello.fields(e)
+		hello.Fields(e)
 		e.Set("error", boundString(err.Error(), 200))
 		sess.Emit(ctx, e)
 		return nil, nil, fmt.Errorf("rdp: tls handshake: %w", err)
@@ -301,7 +296,7 @@ func (s *Sensor) connectInitial(ctx context.Context, sess *sensor.Session, c net
 
 // credSSP runs CredSSP over TLS: NEGOTIATE in, CHALLENGE out,
 // AUTHENTICATE in, recorded, then the logon failure.
-func (s *Sensor) credSSP(ctx context.Context, sess *sensor.Session, tc *tls.Conn, cr *ConnectionRequest, hello *clientHello) error {
+func (s *Sensor) credSSP(ctx context.Context, sess *sensor.Session, tc *tls.Conn, cr *ConnectionRequest, hello *tlsserver.Hello) error {
 	var challenge [8]byte
 	_, _ = rand.Read(challenge[:])
 	var neg *Negotiate
@@ -330,7 +325,7 @@ func (s *Sensor) credSSP(ctx context.Context, sess *sensor.Session, tc *tls.Conn
 			if neg.Version != "" {
 				e.Set("client_os_version", neg.Version)
 			}
-			hello.fields(e)
+			hello.Fields(e)
 			sess.Emit(ctx, e)
 			ch := s.host.Challenge(neg.Flags, challenge, s.now())
 			if spnego {

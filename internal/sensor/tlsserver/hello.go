@@ -1,9 +1,10 @@
-package rdp
+package tlsserver
 
 import (
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/hex"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,10 +12,11 @@ import (
 	"github.com/kansoku/kansoku/internal/event"
 )
 
-// clientHello is what the client's TLS hello says about the software that
-// sent it: RDP clients, scanners and spraying tools each have their own
-// TLS library, so its JA3 hash tells them apart.
-type clientHello struct {
+// Hello is what the client's TLS hello says about the software that sent
+// it: clients, scanners and spraying tools each have their own TLS
+// library, so its JA3 hash tells them apart. Record it from
+// tls.Config.GetConfigForClient; it is safe for concurrent use.
+type Hello struct {
 	mu   sync.Mutex
 	seen bool
 	sni  string
@@ -22,14 +24,16 @@ type clientHello struct {
 	ja3  string
 }
 
-func (h *clientHello) record(chi *tls.ClientHelloInfo) {
+// Record keeps what the hello says.
+func (h *Hello) Record(chi *tls.ClientHelloInfo) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.seen, h.sni, h.alpn = true, chi.ServerName, chi.SupportedProtos
-	h.ja3 = ja3(chi)
+	h.ja3 = JA3(chi)
 }
 
-func (h *clientHello) fields(e *event.Event) {
+// Fields adds ja3 (MD5), ja3_full, sni and alpn to e, when a hello was seen.
+func (h *Hello) Fields(e *event.Event) {
 	if h == nil {
 		return
 	}
@@ -52,10 +56,22 @@ func (h *clientHello) fields(e *event.Event) {
 	}
 }
 
-// ja3 is the JA3 string of a hello: version, ciphers, extensions, curves,
+// Server wraps conn as the server side of TLS with base, recording the
+// client's hello.
+func Server(conn net.Conn, base *tls.Config) (*tls.Conn, *Hello) {
+	h := &Hello{}
+	cfg := base.Clone()
+	cfg.GetConfigForClient = func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+		h.Record(chi)
+		return nil, nil
+	}
+	return tls.Server(conn, cfg), h
+}
+
+// JA3 is the JA3 string of a hello: version, ciphers, extensions, curves,
 // point formats, GREASE values left out. Go does not expose the hello's
 // legacy version; a client offering TLS 1.2 or later sends 0x0303 there.
-func ja3(chi *tls.ClientHelloInfo) string {
+func JA3(chi *tls.ClientHelloInfo) string {
 	var b strings.Builder
 	vers := uint16(0)
 	for _, v := range chi.SupportedVersions {
