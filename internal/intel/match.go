@@ -42,6 +42,10 @@ func (s *ExploitSet) MatchHTTP(req *http.Request, body []byte) []ExploitMatch {
 	for k, v := range req.Header {
 		r.headers[strings.ToLower(k)] = v
 	}
+	// net/http moves Host out of the header map; signatures look at it.
+	if _, ok := r.headers["host"]; !ok && req.Host != "" {
+		r.headers["host"] = []string{req.Host}
+	}
 	return s.matchRequest(r)
 }
 
