@@ -11,4 +11,5 @@ import (
 	_ "github.com/kansoku/kansoku/internal/sensor/rdp"    // RDP (telework honeypot)
 	_ "github.com/kansoku/kansoku/internal/sensor/ssh"    // SSH IoT honeypot
 	_ "github.com/kansoku/kansoku/internal/sensor/telnet" // Telnet IoT honeypot
+	_ "github.com/kansoku/kansoku/internal/sensor/vpn"    // SSL-VPN portals (telework honeypot)
 )
