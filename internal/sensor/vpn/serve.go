@@ -50,7 +50,7 @@ var errHeadTooLarge = errors.New("vpn: request too large")
 // HandleConn serves HTTP(S) requests on one connection until the client
 // closes it, a request asks to close, or a limit is reached.
 func (s *Sensor) HandleConn(ctx context.Context, sess *sensor.Session) error {
-	var conn net.Conn = sess.Conn
+	conn := net.Conn(sess.Conn)
 	var hello *tlsserver.Hello
 	if s.tls != nil {
 		tc, h := tlsserver.Server(sess.Conn, s.tls)
