@@ -38,6 +38,7 @@ type Store interface {
 	ReportStore
 	HostStore
 	AttackStore
+	ExploitStore
 	C2s(ctx context.Context, q ListQuery) ([]C2, error)
 	PortalStore
 	Close() error

@@ -80,6 +80,7 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 			return err
 		}
 	}
+	d.exploit(e, day)
 	d.count(e, day)
 	return nil
 }

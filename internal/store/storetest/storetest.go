@@ -35,6 +35,7 @@ func Run(t *testing.T, open Open) {
 		{"HostsFiltersOrderAndPages", testHostsFiltersOrderAndPages},
 		{"HostsByFindingAndTemplate", testHostsByFindingAndTemplate},
 		{"AttacksMergeAcrossSensors", testAttacksMergeAcrossSensors},
+		{"ExploitsByCVEAndDay", testExploitsByCVEAndDay},
 		{"DashboardAggregatesAreIncremental", testDashboardAggregatesAreIncremental},
 		{"PortalRecords", testPortalRecords},
 		{"Lookups", testLookups},
