@@ -46,7 +46,8 @@ func init() {
   # wsd, ripv1, mssql, netbios, portmap, ubiquiti, coap, tftp, ard. One instance per port;
   # see docs/amp.md for each protocol's default listen address.
   protocol: dns
-  # DNS zones answered (ANY/TXT/DNSSEC-heavy); other names get SERVFAIL.
+  # DNS zones answered authoritatively (ANY/TXT/DNSSEC-heavy); other names get a resolver's
+  # answer from records synthesized per installation.
   zones: [example.org]
   # SNMP communities accepted.
   communities: [public]

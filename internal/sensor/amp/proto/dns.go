@@ -1,8 +1,6 @@
 package proto
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -15,17 +13,22 @@ func init() {
 }
 
 // dnsHandler looks like an open recursive resolver that is also
-// authoritative for a few DNSSEC-signed zones: ANY and TXT queries for those
-// zones get the large answers reflection attacks look for. Names outside the
-// zones get SERVFAIL (a resolver whose upstream is unreachable): the
-// honeypot never queries anyone.
+// authoritative for a few DNSSEC-signed zones. Every name gets an answer
+// as a resolver would give it: for the configured zones authoritatively,
+// for any other registered domain from a "cache" of records synthesized
+// per installation (dnszone.go), so a scanner's `ANY isc.org` sees the
+// large signed answer reflection attacks look for. The honeypot never
+// queries anyone.
 type dnsHandler struct {
-	zones map[string][]dns.RR // owner-name-sorted records per zone apex
+	id    Identity
+	own   map[string]bool // configured zones: authoritative
+	zones *zoneCache
 	now   func() time.Time
 }
 
 func newDNS(id Identity, o Options) (Handler, error) {
-	h := &dnsHandler{zones: map[string][]dns.RR{}, now: o.now}
+	h := &dnsHandler{id: id, own: map[string]bool{}, now: o.now}
+	h.zones = newZoneCache(id, 4096)
 	zones := o.Zones
 	if len(zones) == 0 {
 		zones = []string{"example.org"}
@@ -35,95 +38,29 @@ func newDNS(id Identity, o Options) (Handler, error) {
 			return nil, fmt.Errorf("dns: zone %q is not a domain name", z)
 		}
 		apex := dns.CanonicalName(z)
-		rrs, err := zoneRecords(id, apex)
-		if err != nil {
+		if _, err := h.zones.get(apex, h.now()); err != nil {
 			return nil, fmt.Errorf("dns: zone %s: %w", z, err)
 		}
-		h.zones[apex] = rrs
+		h.own[apex] = true
 	}
 	return h, nil
 }
 
-// zoneRecords builds a signed-looking zone apex: the record mix of a
-// mid-size organisation's domain (SPF, verification TXTs, two DNSKEYs).
-func zoneRecords(id Identity, apex string) ([]dns.RR, error) {
-	r := id.Rand("dns/" + apex)
-	hexs := func(n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.UintN(256))
-		}
-		return hex.EncodeToString(b)
-	}
-	b64 := func(n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.UintN(256))
-		}
-		return base64.StdEncoding.EncodeToString(b)
-	}
-	a := fmt.Sprintf("%d.%d.%d.%d", 198, 51, 100, 1+r.IntN(250))
-	lines := []string{
-		fmt.Sprintf("%s 3600 IN SOA ns1.%s hostmaster.%s %d 7200 3600 1209600 3600", apex, apex, apex, 2026110101+r.IntN(20)),
-		fmt.Sprintf("%s 86400 IN NS ns1.%s", apex, apex),
-		fmt.Sprintf("%s 86400 IN NS ns2.%s", apex, apex),
-		fmt.Sprintf("%s 300 IN A %s", apex, a),
-		fmt.Sprintf("%s 300 IN AAAA 2001:db8:%x::%x", apex, r.IntN(0xffff), 1+r.IntN(0xfff)),
-		fmt.Sprintf("%s 3600 IN MX 10 mx1.%s", apex, apex),
-		fmt.Sprintf("%s 3600 IN MX 20 mx2.%s", apex, apex),
-		fmt.Sprintf(`%s 3600 IN TXT "v=spf1 ip4:%s ip4:198.51.100.0/24 include:_spf.google.com include:spf.protection.outlook.com include:servers.mcsv.net ~all"`, apex, a),
-		fmt.Sprintf(`%s 3600 IN TXT "google-site-verification=%s"`, apex, b64(32)[:43]),
-		fmt.Sprintf(`%s 3600 IN TXT "MS=ms%d"`, apex, 10000000+r.IntN(89999999)),
-		fmt.Sprintf(`%s 3600 IN TXT "facebook-domain-verification=%s"`, apex, hexs(15)),
-		fmt.Sprintf(`%s 3600 IN TXT "atlassian-domain-verification=%s"`, apex, b64(48)),
-		fmt.Sprintf(`%s 3600 IN TXT "docusign=%s-%s-%s-%s-%s"`, apex, hexs(4), hexs(2), hexs(2), hexs(2), hexs(6)),
-		fmt.Sprintf(`%s 3600 IN TXT "v=DKIM1; k=rsa; p=%s" "%s"`, apex, b64(180), b64(90)),
-		fmt.Sprintf("%s 3600 IN DNSKEY 257 3 8 %s", apex, b64(260)),
-		fmt.Sprintf("%s 3600 IN DNSKEY 256 3 8 %s", apex, b64(132)),
-		fmt.Sprintf("%s 3600 IN CAA 0 issue \"letsencrypt.org\"", apex),
-		fmt.Sprintf("ns1.%s 3600 IN A 198.51.100.%d", apex, 1+r.IntN(250)),
-		fmt.Sprintf("ns2.%s 3600 IN A 203.0.113.%d", apex, 1+r.IntN(250)),
-		fmt.Sprintf("www.%s 300 IN CNAME %s", apex, apex),
-	}
-	var rrs []dns.RR
-	for _, l := range lines {
-		rr, err := dns.NewRR(l)
-		if err != nil {
-			return nil, fmt.Errorf("record %q: %w", l, err)
-		}
-		rrs = append(rrs, rr)
-	}
-	// One RRSIG per RRset, with a 128-byte signature (a 1024-bit zone-signing key).
-	seen := map[string]bool{}
-	var sigs []dns.RR
-	for _, rr := range rrs {
-		k := rr.Header().Name + "/" + dns.TypeToString[rr.Header().Rrtype]
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		sig := &dns.RRSIG{
-			Hdr:         dns.RR_Header{Name: rr.Header().Name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: rr.Header().Ttl},
-			TypeCovered: rr.Header().Rrtype, Algorithm: dns.RSASHA256, Labels: uint8(dns.CountLabel(rr.Header().Name)),
-			OrigTtl: rr.Header().Ttl, Expiration: 1767225600, Inception: 1764547200, KeyTag: uint16(r.IntN(65536)),
-			SignerName: apex, Signature: b64(128),
-		}
-		sigs = append(sigs, sig)
-	}
-	return append(rrs, sigs...), nil
-}
-
+// zoneOf is the zone a name is answered from: a configured zone that
+// contains it, else its registered domain (resolver answers).
 func (h *dnsHandler) zoneOf(name string) (string, bool) {
 	for n := name; ; {
-		if _, ok := h.zones[n]; ok {
+		if h.own[n] {
 			return n, true
 		}
 		i, end := dns.NextLabel(n, 0)
 		if end {
-			return "", false
+			break
 		}
 		n = n[i:]
 	}
+	apex := registeredDomain(name)
+	return apex, false
 }
 
 func (h *dnsHandler) Respond(req []byte, _ Peer) (Reply, error) {
@@ -167,14 +104,30 @@ func (h *dnsHandler) Respond(req []byte, _ Peer) (Reply, error) {
 		m.Rcode = dns.RcodeRefused
 	default:
 		name := dns.CanonicalName(qq.Name)
-		zone, ok := h.zoneOf(name)
-		if !ok {
+		now := h.now()
+		zone, own := h.zoneOf(name)
+		if name == "." && (qq.Qtype == dns.TypeNS || qq.Qtype == dns.TypeANY) {
+			m.Answer, m.Extra = rootHints(cacheAge(h.id, ".", now))
+			break
+		}
+		if zone == "" {
+			m.Rcode = dns.RcodeRefused
+			break
+		}
+		rrs, err := h.zones.get(zone, now)
+		if err != nil {
 			m.Rcode = dns.RcodeServerFailure
 			break
 		}
-		m.Authoritative = true
+		// A resolver's answers come from its cache: TTLs count down; an
+		// authoritative server's do not.
+		age := uint32(0)
+		if !own {
+			age = cacheAge(h.id, zone, now)
+		}
+		m.Authoritative = own
 		found := false
-		for _, rr := range h.zones[zone] {
+		for _, rr := range rrs {
 			hdr := rr.Header()
 			if hdr.Name != name {
 				continue
@@ -193,16 +146,26 @@ func (h *dnsHandler) Respond(req []byte, _ Peer) (Reply, error) {
 				}
 			}
 			if qq.Qtype == dns.TypeANY || typ == qq.Qtype || (hdr.Rrtype == dns.TypeCNAME && qq.Qtype != dns.TypeCNAME) {
-				m.Answer = append(m.Answer, dns.Copy(rr))
+				m.Answer = append(m.Answer, aged(rr, age))
+			}
+		}
+		// a resolver follows a CNAME to its target (one hop, in-zone)
+		if len(m.Answer) > 0 && qq.Qtype != dns.TypeCNAME && qq.Qtype != dns.TypeANY {
+			if cn, ok := m.Answer[0].(*dns.CNAME); ok {
+				for _, rr := range rrs {
+					if h := rr.Header(); h.Name == cn.Target && (h.Rrtype == qq.Qtype || do && h.Rrtype == dns.TypeRRSIG && rr.(*dns.RRSIG).TypeCovered == qq.Qtype) {
+						m.Answer = append(m.Answer, aged(rr, age))
+					}
+				}
 			}
 		}
 		if !found {
 			m.Rcode = dns.RcodeNameError
 		}
 		if len(m.Answer) == 0 {
-			for _, rr := range h.zones[zone] {
+			for _, rr := range rrs {
 				if rr.Header().Rrtype == dns.TypeSOA {
-					m.Ns = append(m.Ns, dns.Copy(rr))
+					m.Ns = append(m.Ns, aged(rr, age))
 				}
 			}
 		}
