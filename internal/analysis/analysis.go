@@ -114,7 +114,11 @@ type StaticReport struct {
 	StringsTruncated bool        `json:"strings_truncated,omitempty"`
 	IOCs             IOCs        `json:"iocs"`
 	MiraiTable       *MiraiTable `json:"mirai_table,omitempty"`
-	Yara             YaraResult  `json:"yara"`
+	// CredentialTable is the brute-force table decoded from the sample
+	// (Mirai's XOR scanner table or BASHLITE's arrays); its pairs are
+	// also IOCs.Credentials.
+	CredentialTable *CredentialTable `json:"credential_table,omitempty"`
+	Yara            YaraResult       `json:"yara"`
 	// Errors are steps that failed without stopping the analysis, e.g.
 	// "yara: not installed".
 	Errors []string `json:"errors,omitempty"`
@@ -170,12 +174,18 @@ func Static(ctx context.Context, data []byte, opts Options) (*StaticReport, erro
 
 	strs := extractStrings(data, opts.MaxStrings)
 	r.Strings, r.StringsTruncated = strs.list, strs.truncated
-	r.MiraiTable = findMiraiTable(data)
+	diff := neighbourXOR(data)
+	r.MiraiTable = findMiraiTable(data, diff)
 	var decoded []string
 	if r.MiraiTable != nil {
 		decoded = r.MiraiTable.Strings
 	}
+	r.CredentialTable = xorCredentials(data, diff)
+	if r.CredentialTable == nil {
+		r.CredentialTable = bashliteCredentials(data)
+	}
 	r.IOCs = extractIOCs(strs.all, decoded)
+	r.IOCs.addConfig(r.MiraiTable, r.CredentialTable)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

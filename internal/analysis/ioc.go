@@ -207,25 +207,45 @@ func isDomain(name string, inURL bool) bool {
 	return true
 }
 
-// credentials finds user/password pairs: "user:pass" strings, and a known
-// user immediately followed by a known password (how Mirai-like tables
-// lay out their literals).
+// credentials finds "user:pass" strings of known defaults. Neighbouring
+// strings are not paired: that guessed pairs no table holds; decoded
+// tables are added by addConfig.
 func credentials(strs []string) []Credential {
 	var out []Credential
 	seen := map[Credential]bool{}
-	add := func(c Credential) {
-		if !seen[c] && len(out) < maxIOCs {
-			seen[c] = true
-			out = append(out, Credential{User: printable(c.User, 64), Password: printable(c.Password, 64)})
-		}
-	}
-	for i, s := range strs {
+	for _, s := range strs {
 		if u, p, ok := strings.Cut(s, ":"); ok && knownUsers[u] && knownPasswords[p] {
-			add(Credential{u, p})
-		}
-		if knownUsers[s] && i+1 < len(strs) && knownPasswords[strs[i+1]] {
-			add(Credential{s, strs[i+1]})
+			c := Credential{User: printable(u, 64), Password: printable(p, 64)}
+			if !seen[c] && len(out) < maxIOCs {
+				seen[c] = true
+				out = append(out, c)
+			}
 		}
 	}
 	return out
+}
+
+// addConfig adds what decoded configuration names: its servers' names
+// (whatever their TLD) and ports, and the credential table's pairs.
+func (o *IOCs) addConfig(t *MiraiTable, ct *CredentialTable) {
+	if t != nil {
+		for _, s := range t.Servers {
+			if _, err := netip.ParseAddr(s.Host); err != nil && !slices.Contains(o.Domains, s.Host) && len(o.Domains) < maxIOCs {
+				o.Domains = append(o.Domains, s.Host)
+			}
+		}
+		for _, p := range t.Ports {
+			if !slices.Contains(o.Ports, p) {
+				o.Ports = append(o.Ports, p)
+			}
+		}
+		slices.Sort(o.Ports)
+	}
+	if ct != nil {
+		for _, c := range ct.Pairs {
+			if !slices.Contains(o.Credentials, c) && len(o.Credentials) < maxIOCs {
+				o.Credentials = append(o.Credentials, c)
+			}
+		}
+	}
 }

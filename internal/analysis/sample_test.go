@@ -71,6 +71,30 @@ func xorEncode(key byte, entries ...string) string {
 	return string(b)
 }
 
+// scannerTable lays out Mirai's scanner.c credential pairs: each literal
+// XORed with key and ended by a plain NUL, user then password.
+func scannerTable(key byte, pairs ...Credential) string {
+	b := []byte{0}
+	for _, p := range pairs {
+		for _, s := range []string{p.User, p.Password} {
+			for i := 0; i < len(s); i++ {
+				b = append(b, s[i]^key)
+			}
+			b = append(b, 0)
+		}
+	}
+	return string(b)
+}
+
+// scannerPairs are the first pairs of the public Mirai scanner.c, with an
+// empty password as some entries have.
+var scannerPairs = []Credential{
+	{"root", "xc3511"}, {"root", "vizxv"}, {"root", "admin"}, {"admin", "admin"}, {"root", "888888"},
+	{"root", "xmhdipc"}, {"root", "default"}, {"root", "juantech"}, {"root", "123456"}, {"root", "54321"},
+	{"support", "support"}, {"root", ""}, {"admin", "password"}, {"root", "root"}, {"root", "12345"},
+	{"user", "user"}, {"admin", ""}, {"admin", "7ujMko0admin"}, {"guest", "guest"}, {"mother", "fucker"},
+}
+
 // miraiEntries are table entries as in the public Mirai table.c, plus a
 // C2 domain, a scan credential pair and a download URL for IOC tests.
 var miraiEntries = []string{

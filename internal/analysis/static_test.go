@@ -42,10 +42,10 @@ func TestStaticArchMatrix(t *testing.T) {
 			t.Parallel()
 			// Mirai's default key on most builds, a variant's key on two.
 			key := byte(0x22)
-			lits := []string{xorEncode(0x22, miraiEntries...)}
+			lits := []string{xorEncode(0x22, miraiEntries...), scannerTable(0x22, scannerPairs...)}
 			if tt.tg.goarch == "mips" || tt.tg.goarch == "386" {
 				key = 0x5a
-				lits = []string{variant}
+				lits = []string{variant, scannerTable(0x5a, scannerPairs...)}
 			}
 			data := goSample(t, "mirai", tt.tg, lits...)
 			r, err := Static(context.Background(), data, Options{})
@@ -79,6 +79,9 @@ func TestStaticArchMatrix(t *testing.T) {
 				if !slices.Contains(mt.Strings, want) {
 					t.Errorf("decoded table lacks %q", want)
 				}
+			}
+			if ct := r.CredentialTable; ct == nil || ct.Key != key || !slices.Equal(ct.Pairs, scannerPairs) {
+				t.Errorf("credential table %+v, want %v", ct, scannerPairs)
 			}
 			if !slices.Contains(r.IOCs.Credentials, Credential{"admin", "7ujMko0admin"}) {
 				t.Errorf("credentials %v lack admin/7ujMko0admin", r.IOCs.Credentials)

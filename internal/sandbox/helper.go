@@ -35,7 +35,7 @@ const (
 const (
 	fakeTCPPort = 65001
 	fakeUDPPort = 65002
-	fakeDNSPort = 65053
+	fakeDNSPort = 53 // not redirected: see FakeInternet
 )
 
 // Sandbox-internal uid/gid range: uid 0 inside is this uid on the host, so

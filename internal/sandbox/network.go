@@ -22,8 +22,11 @@ type FakePorts struct {
 }
 
 // FakeInternet is the default policy: every TCP connection goes to the
-// fake Internet's catch-all, every DNS query to its resolver, every other
-// UDP datagram to its sink. There is no route anywhere else: the namespace
+// fake Internet's catch-all, every other UDP datagram to its sink. DNS
+// (udp/53) is not redirected: every IPv4 address is local in the
+// namespace, so a query to any resolver (8.8.8.8, the profile's
+// nameserver, 127.0.0.53) reaches the fake resolver listening on port 53
+// with the address asked, and its answer comes back from that address. There is no route anywhere else: the namespace
 // has no interface but lo.
 type FakeInternet struct{}
 
@@ -36,8 +39,7 @@ func (FakeInternet) Ruleset(p FakePorts) string {
 	chain out {
 		type nat hook output priority -100; policy accept;
 		tcp dport != %[1]d redirect to :%[1]d
-		udp dport 53 redirect to :%[3]d
-		udp dport != { %[2]d, %[3]d } redirect to :%[2]d
+		udp dport != { 53, %[2]d, %[3]d } redirect to :%[2]d
 	}
 }
 table ip6 kansoku {

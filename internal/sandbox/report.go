@@ -93,12 +93,19 @@ type FileOp struct {
 	Missing    bool   `json:"missing,omitempty"`
 }
 
-// DNSQuery is one question the fake resolver answered.
+// DNSQuery is one question the fake resolver received, and what the
+// sample got back.
 type DNSQuery struct {
 	Name   string `json:"name"`
 	Type   string `json:"type"`
-	Answer string `json:"answer,omitempty"`
+	Answer string `json:"answer,omitempty"` // the A record sent back; empty: an empty NOERROR answer
 	Count  int    `json:"count"`
+	// Resolvers are the addresses the sample asked (8.8.8.8:53, the
+	// device's nameserver, ...); the answer came from the same address.
+	Resolvers []string `json:"resolvers,omitempty"`
+	// Received says the answer was sent back to the sample from the
+	// resolver address it asked; false means the reply could not be sent.
+	Received bool `json:"received"`
 }
 
 // Connection aggregates the attempts to one destination.

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/ipv4"
 )
 
 // Limits on what one run can make the fake Internet keep.
@@ -40,10 +42,11 @@ type Record struct {
 	Kind     string         `json:"kind"` // dns, tcp, udp
 	Time     time.Time      `json:"time"`
 	Src      netip.AddrPort `json:"src,omitzero"`
-	Dst      netip.AddrPort `json:"dst,omitzero"`
-	Name     string         `json:"name,omitempty"`   // dns
-	QType    string         `json:"qtype,omitempty"`  // dns
-	Answer   string         `json:"answer,omitempty"` // dns
+	Dst      netip.AddrPort `json:"dst,omitzero"`      // dns: the resolver address the sample asked
+	Name     string         `json:"name,omitempty"`    // dns
+	Replied  bool           `json:"replied,omitempty"` // dns: the answer was sent from Dst, the resolver asked
+	QType    string         `json:"qtype,omitempty"`   // dns
+	Answer   string         `json:"answer,omitempty"`  // dns
 	Bytes    int64          `json:"bytes,omitempty"`
 	First    []byte         `json:"first,omitempty"`
 	Duration time.Duration  `json:"duration,omitempty"`
@@ -297,19 +300,42 @@ func serveUDP(c *net.UDPConn) {
 	}
 }
 
+// serveDNS answers every question from the address it was asked: the
+// namespace's addresses are all local, so a sample that asks 8.8.8.8 (as
+// Mirai does), the profile's nameserver or a loopback resolver reaches
+// this socket with that address as destination, and the reply must come
+// from it, or connected sockets and resolvers drop it. The record names
+// the resolver the sample asked.
 func serveDNS(c *net.UDPConn, emit func(Record)) {
+	p := ipv4.NewPacketConn(c)
+	ctl := p.SetControlMessage(ipv4.FlagDst, true) == nil
+	local, _ := netip.ParseAddrPort(c.LocalAddr().String())
 	buf := make([]byte, 4096)
 	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
+		n, cm, from, err := p.ReadFrom(buf)
 		if err != nil {
 			return
+		}
+		src, ok := from.(*net.UDPAddr)
+		if !ok {
+			continue
 		}
 		q, err := ParseQuery(buf[:n])
 		if err != nil {
 			continue
 		}
 		resp, answer := q.Answer()
-		emit(Record{Kind: "dns", Time: time.Now().UTC(), Src: from, Name: q.Name, QType: q.TypeName(), Answer: answer})
-		c.WriteToUDPAddrPort(resp, from)
+		rec := Record{Kind: "dns", Time: time.Now().UTC(), Src: src.AddrPort(), Name: q.Name, QType: q.TypeName(), Answer: answer, Dst: local}
+		var wcm *ipv4.ControlMessage
+		if ctl && cm != nil && cm.Dst != nil {
+			if d, ok := netip.AddrFromSlice(cm.Dst.To4()); ok {
+				rec.Dst = netip.AddrPortFrom(d, local.Port())
+			}
+			wcm = &ipv4.ControlMessage{Src: cm.Dst}
+		}
+		if _, err := p.WriteTo(resp, wcm, from); err == nil {
+			rec.Replied = true
+		}
+		emit(rec)
 	}
 }
