@@ -25,6 +25,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/analysis/ssdeep"
 	"github.com/kansoku/kansoku/internal/analysis/tlsh"
+	"github.com/kansoku/kansoku/internal/intel"
 )
 
 // ReportVersion is the version of the Report layout; bump it when a field
@@ -130,10 +131,14 @@ type Report struct {
 	SHA256  string        `json:"sha256"`
 	Static  *StaticReport `json:"static"`
 	// Dynamic is the sandbox's report, opaque to this package.
-	Dynamic  json.RawMessage `json:"dynamic,omitempty"`
-	Verdict  Verdict         `json:"verdict"`
-	Started  time.Time       `json:"started"`
-	Finished time.Time       `json:"finished"`
+	Dynamic json.RawMessage `json:"dynamic,omitempty"`
+	Verdict Verdict         `json:"verdict"`
+	// Indicators are the C2s and URLs this sample yields, with how each
+	// was learned, the decoys it contacted and what was withheld as a
+	// well-known service (intel.Select, filled by the worker).
+	Indicators *intel.Selection `json:"indicators,omitempty"`
+	Started    time.Time        `json:"started"`
+	Finished   time.Time        `json:"finished"`
 }
 
 // Analyze runs Static and wraps it in a Report with a verdict; the caller

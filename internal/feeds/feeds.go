@@ -97,13 +97,36 @@ func WriteURLhausCSV(w io.Writer, urls []store.URL, families map[string]string, 
 			last = u.LastSeen.UTC().Format(csvTime)
 		}
 		cw.Write([]string{strconv.FormatInt(StableID(u.URL), 10), u.FirstSeen.UTC().Format(csvTime), sanitize(u.URL), urlStatus(u), last,
-			"malware_download", families[u.SHA256], o.BaseURL + "/url?u=" + escapeQuery(u.URL), Reporter})
+			"malware_download", sanitize(strings.Join(urlTags(u, families), ",")), o.BaseURL + "/url?u=" + escapeQuery(u.URL), Reporter})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("feeds: urlhaus csv: %w", err)
 	}
 	return nil
+}
+
+// ObservedTag says how an indicator was learned, in the tags of every
+// feed row that has tags (URLhaus, ThreatFox): "observed:session-fetch",
+// "observed:config-decoded", ... (store.Provenance).
+func ObservedTag(p store.Provenance) string {
+	if p.Observed == "" {
+		return "observed:unknown"
+	}
+	return "observed:" + p.Observed
+}
+
+func urlTags(u store.URL, families map[string]string) []string {
+	tags := []string{}
+	if f := families[u.SHA256]; f != "" {
+		tags = append(tags, f)
+	}
+	return append(tags, ObservedTag(u.Provenance))
+}
+
+// confidence is a row's confidence level, 0..100.
+func confidence(p store.Provenance) string {
+	return strconv.Itoa(min(max(p.Confidence, 0), 100))
 }
 
 // URLhausRecord is one URL in URLhaus's API record layout.
@@ -125,10 +148,7 @@ type URLhausRecord struct {
 func URLhausRecords(urls []store.URL, families map[string]string, o Options) []URLhausRecord {
 	out := make([]URLhausRecord, 0, len(urls))
 	for _, u := range urls {
-		tags := []string{}
-		if f := families[u.SHA256]; f != "" {
-			tags = append(tags, f)
-		}
+		tags := urlTags(u, families)
 		out = append(out, URLhausRecord{ID: strconv.FormatInt(StableID(u.URL), 10), URLhausReference: o.BaseURL + "/url?u=" + escapeQuery(u.URL),
 			URL: u.URL, URLStatus: urlStatus(u), Host: u.Host, DateAdded: u.FirstSeen.UTC().Format(csvTime) + " UTC", Threat: "malware_download",
 			Blacklists: map[string]string{"spamhaus_dbl": "not listed", "surbl": "not listed"}, Reporter: Reporter, Larted: "false", Tags: tags})
@@ -199,13 +219,13 @@ func WriteThreatFoxCSV(w io.Writer, c2s []store.C2, urls []store.URL, samples []
 	if err := cw.Write(ThreatFoxCSVColumns); err != nil {
 		return fmt.Errorf("feeds: threatfox csv: %w", err)
 	}
-	row := func(first, last time.Time, value, typ, threat, family string) {
+	row := func(first, last time.Time, value, typ, threat, family, conf, tags string) {
 		fk := family
 		if fk == "" {
 			fk = "unknown"
 		}
 		cw.Write([]string{first.UTC().Format(csvTime), strconv.FormatInt(StableID(typ+"\x00"+value), 10), sanitize(value), typ, threat,
-			sanitize(fk), "", sanitize(family), last.UTC().Format(csvTime), "75", o.BaseURL + "/search?q=" + escapeQuery(value), "", "0", Reporter})
+			sanitize(fk), "", sanitize(family), last.UTC().Format(csvTime), conf, o.BaseURL + "/search?q=" + escapeQuery(value), tags, "0", Reporter})
 	}
 	for _, c := range c2s {
 		typ := "domain"
@@ -216,13 +236,14 @@ func WriteThreatFoxCSV(w io.Writer, c2s []store.C2, urls []store.URL, samples []
 		if typ == "ip:port" {
 			v = netip.AddrPortFrom(netip.MustParseAddr(c.Host), c.Port).String()
 		}
-		row(c.FirstSeen, c.LastSeen, v, typ, "botnet_cc", c.Family)
+		row(c.FirstSeen, c.LastSeen, v, typ, "botnet_cc", c.Family, confidence(c.Provenance), ObservedTag(c.Provenance))
 	}
 	for _, u := range urls {
-		row(u.FirstSeen, u.LastSeen, u.URL, "url", "payload_delivery", families[u.SHA256])
+		row(u.FirstSeen, u.LastSeen, u.URL, "url", "payload_delivery", families[u.SHA256], confidence(u.Provenance), ObservedTag(u.Provenance))
 	}
 	for _, s := range samples {
-		row(s.FirstSeen, s.LastSeen, s.SHA256, "sha256_hash", "payload", s.Family)
+		// a captured sample is the file itself: certain
+		row(s.FirstSeen, s.LastSeen, s.SHA256, "sha256_hash", "payload", s.Family, "100", "observed:captured")
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -20,11 +20,13 @@ var t0 = time.Date(2026, 11, 20, 8, 30, 0, 0, time.UTC)
 func fixture() ([]store.URL, []store.C2, []store.Sample, map[string]string) {
 	sha := strings.Repeat("ab", 32)
 	urls := []store.URL{
-		{URL: "http://192.0.2.5/bins/mirai.arm7", Host: "192.0.2.5", FirstSeen: t0, LastSeen: t0.Add(time.Hour), Status: "online", SHA256: sha, Count: 3},
+		{URL: "http://192.0.2.5/bins/mirai.arm7", Host: "192.0.2.5", FirstSeen: t0, LastSeen: t0.Add(time.Hour), Status: "online", SHA256: sha, Count: 3,
+			Provenance: store.Provenance{Observed: "session-fetch", Confidence: 90, Review: store.ReviewPublished}},
 		{URL: "http://example.invalid/=cmd|'/c calc'!A0,\"x\"", Host: "example.invalid", FirstSeen: t0.Add(26 * time.Hour), LastSeen: t0.Add(27 * time.Hour), Status: "offline", Count: 1},
 	}
 	c2s := []store.C2{
-		{Host: "192.0.2.9", Port: 23, FirstSeen: t0, LastSeen: t0.Add(2 * time.Hour), Family: "mirai", SHA256: sha, Source: "sandbox", Count: 2},
+		{Host: "192.0.2.9", Port: 23, FirstSeen: t0, LastSeen: t0.Add(2 * time.Hour), Family: "mirai", SHA256: sha, Source: "sandbox", Count: 2,
+			Provenance: store.Provenance{Observed: "config-decoded+contacted", Confidence: 90, Review: store.ReviewPublished}},
 		{Host: "cnc.example.invalid", Port: 666, FirstSeen: t0.Add(time.Hour), LastSeen: t0.Add(2 * time.Hour), Family: "gafgyt", Source: "static", Count: 1},
 	}
 	samples := []store.Sample{{SHA256: sha, SHA1: strings.Repeat("cd", 20), MD5: strings.Repeat("ef", 16), Size: 1234, FirstSeen: t0, LastSeen: t0.Add(time.Hour), SourceCount: 4, Family: "mirai"}}
@@ -132,7 +134,8 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("urlhaus row %d: %v", i, r)
 		}
 	}
-	if recs[0][6] != "mirai" || recs[0][3] != "online" || recs[1][3] != "offline" || recs[1][4] != "" {
+	// every row says how it was observed
+	if recs[0][6] != "mirai,observed:session-fetch" || recs[1][6] != "observed:unknown" || recs[0][3] != "online" || recs[1][3] != "offline" || recs[1][4] != "" {
 		t.Errorf("urlhaus status/tags: %v", recs)
 	}
 	js, _ := json.Marshal(URLhausRecords(urls, fam, opts))
@@ -159,6 +162,9 @@ func TestRoundTrip(t *testing.T) {
 	ids := map[string]bool{}
 	for _, r := range recs {
 		got[r[3]+" "+strings.TrimPrefix(r[2], "'")] = r[4]
+		if r[3] == "ip:port" && (r[9] != "90" || r[11] != "observed:config-decoded+contacted") {
+			t.Errorf("threatfox c2 confidence/tags: %v", r)
+		}
 		if ids[r[1]] {
 			t.Errorf("duplicate ioc_id %s", r[1])
 		}

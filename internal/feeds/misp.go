@@ -102,7 +102,7 @@ func BuildMISP(urls []store.URL, c2s []store.C2, samples []store.Sample, o Optio
 		}
 	}
 	for _, u := range urls {
-		add(u.FirstSeen, u.LastSeen, "url", "Payload delivery", u.URL, "download URL seen in honeypot sessions")
+		add(u.FirstSeen, u.LastSeen, "url", "Payload delivery", u.URL, "download URL; "+provenance(u.Provenance))
 	}
 	for _, s := range samples {
 		c := "captured by kansoku honeypots"
@@ -119,7 +119,7 @@ func BuildMISP(urls []store.URL, c2s []store.C2, samples []store.Sample, o Optio
 		if _, err := netip.ParseAddr(c.Host); err == nil {
 			typ = "ip-dst|port"
 		}
-		add(c.FirstSeen, c.LastSeen, typ, "Network activity", c.Host+"|"+strconv.Itoa(int(c.Port)), "C2 "+c.Family)
+		add(c.FirstSeen, c.LastSeen, typ, "Network activity", c.Host+"|"+strconv.Itoa(int(c.Port)), "C2 "+c.Family+"; "+provenance(c.Provenance))
 	}
 	for id, ev := range f.Events {
 		sort.Slice(ev.Attribute, func(i, j int) bool { return ev.Attribute[i].UUID < ev.Attribute[j].UUID })
@@ -187,4 +187,10 @@ func (f MISPFeed) WriteDir(dir string) error {
 		return err
 	}
 	return write("hashes.csv", f.WriteHashes)
+}
+
+// provenance is how an indicator was learned, for MISP comments and STIX
+// descriptions.
+func provenance(p store.Provenance) string {
+	return ObservedTag(p) + ", confidence " + confidence(p)
 }

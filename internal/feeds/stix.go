@@ -54,10 +54,11 @@ func BuildSTIX(urls []store.URL, c2s []store.C2, samples []store.Sample, familie
 		}
 		return m
 	}
-	indicator := func(key, pattern, name string, first, last time.Time, fam string) string {
+	indicator := func(key, pattern, name string, first, last time.Time, fam string, p store.Provenance) string {
 		iid := id("indicator", key)
 		b.Objects = append(b.Objects, map[string]any{"type": "indicator", "spec_version": "2.1", "id": iid, "created": STIXTime(first), "modified": STIXTime(last),
-			"name": name, "indicator_types": []string{"malicious-activity"}, "pattern": pattern, "pattern_type": "stix", "valid_from": STIXTime(first)})
+			"name": name, "indicator_types": []string{"malicious-activity"}, "pattern": pattern, "pattern_type": "stix", "valid_from": STIXTime(first),
+			"confidence": min(max(p.Confidence, 0), 100), "description": provenance(p)})
 		if fam != "" {
 			m := family(fam, last)
 			b.Objects = append(b.Objects, map[string]any{"type": "relationship", "spec_version": "2.1", "id": id("relationship", key+"/indicates"),
@@ -79,7 +80,7 @@ func BuildSTIX(urls []store.URL, c2s []store.C2, samples []store.Sample, familie
 			hashes["SHA-1"] = s.SHA1
 		}
 		b.Objects = append(b.Objects, map[string]any{"type": "file", "spec_version": "2.1", "id": fid, "hashes": hashes, "size": s.Size})
-		iid := indicator("sha256/"+s.SHA256, "[file:hashes.'SHA-256' = "+stixQuote(s.SHA256)+"]", "sample "+s.SHA256, s.FirstSeen, s.LastSeen, s.Family)
+		iid := indicator("sha256/"+s.SHA256, "[file:hashes.'SHA-256' = "+stixQuote(s.SHA256)+"]", "sample "+s.SHA256, s.FirstSeen, s.LastSeen, s.Family, store.Provenance{Observed: "captured", Confidence: 100})
 		sighting("sha256/"+s.SHA256, iid, s.FirstSeen, s.LastSeen, s.SourceCount)
 		if s.Family != "" {
 			m := family(s.Family, s.LastSeen)
@@ -87,7 +88,7 @@ func BuildSTIX(urls []store.URL, c2s []store.C2, samples []store.Sample, familie
 		}
 	}
 	for _, u := range urls {
-		iid := indicator("url/"+u.URL, "[url:value = "+stixQuote(u.URL)+"]", "download URL", u.FirstSeen, u.LastSeen, families[u.SHA256])
+		iid := indicator("url/"+u.URL, "[url:value = "+stixQuote(u.URL)+"]", "download URL", u.FirstSeen, u.LastSeen, families[u.SHA256], u.Provenance)
 		sighting("url/"+u.URL, iid, u.FirstSeen, u.LastSeen, u.Count)
 		b.Objects = append(b.Objects, map[string]any{"type": "infrastructure", "spec_version": "2.1", "id": id("infrastructure", "url/"+u.URL),
 			"created": STIXTime(u.FirstSeen), "modified": STIXTime(u.LastSeen), "name": u.URL, "infrastructure_types": []string{"hosting-malware"},
@@ -107,7 +108,7 @@ func BuildSTIX(urls []store.URL, c2s []store.C2, samples []store.Sample, familie
 			addrType = "domain-name"
 			pattern = "[domain-name:value = " + stixQuote(c.Host) + "]"
 		}
-		iid := indicator(key, pattern, "C2 "+c.Host, c.FirstSeen, c.LastSeen, c.Family)
+		iid := indicator(key, pattern, "C2 "+c.Host, c.FirstSeen, c.LastSeen, c.Family, c.Provenance)
 		infra := id("infrastructure", key)
 		b.Objects = append(b.Objects, map[string]any{"type": "infrastructure", "spec_version": "2.1", "id": infra, "created": STIXTime(c.FirstSeen),
 			"modified": STIXTime(c.LastSeen), "name": c.Host + ":" + itoa(int(c.Port)), "infrastructure_types": []string{"command-and-control", "botnet"},

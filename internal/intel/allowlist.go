@@ -19,7 +19,7 @@ var allowDomains = []string{
 	"apple.com", "icloud.com", "facebook.com", "twitter.com", "wikipedia.org", "yahoo.com",
 	"baidu.com", "qq.com", "taobao.com", "amazon.com",
 	"ntp.org", "time.nist.gov", "ipify.org", "ifconfig.me", "icanhazip.com", "ipinfo.io", "checkip.amazonaws.com",
-	"w3.org", "schema.org", "xmlsoap.org", "example.com", "example.net", "example.org",
+	"w3.org", "schema.org", "xmlsoap.org",
 }
 
 // allowAddrs are public resolvers and other well-known service addresses.
@@ -59,16 +59,34 @@ func knownDecoy(ap netip.AddrPort) string {
 	return ""
 }
 
+// WellKnown says which well-known service host (a name or an address)
+// belongs to, or "".
+func WellKnown(host string) string {
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if a, err := netip.ParseAddr(host); err == nil {
+		if why, ok := allowAddrs[a.Unmap()]; ok {
+			return "well-known service: " + why
+		}
+		return ""
+	}
+	for _, d := range allowDomains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return "well-known service: " + d
+		}
+	}
+	return ""
+}
+
 // Benign says why host (a name or an address) is never an indicator: a
-// well-known service, a known decoy, or an address that is not public. ""
-// means it may be one.
+// well-known service, a known decoy, or an address or name that is not
+// public. "" means it may be one.
 func Benign(host string, port int) string {
+	if why := WellKnown(host); why != "" {
+		return why
+	}
 	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
 	if a, err := netip.ParseAddr(host); err == nil {
 		a = a.Unmap()
-		if why, ok := allowAddrs[a]; ok {
-			return "well-known service: " + why
-		}
 		if why := knownDecoy(netip.AddrPortFrom(a, uint16(port))); why != "" {
 			return "known decoy: " + why
 		}
@@ -82,11 +100,6 @@ func Benign(host string, port int) string {
 			return "not a public address"
 		}
 		return ""
-	}
-	for _, d := range allowDomains {
-		if host == d || strings.HasSuffix(host, "."+d) {
-			return "well-known service: " + d
-		}
 	}
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") || strings.HasSuffix(host, ".lan") {
 		return "not a public name"

@@ -52,6 +52,7 @@ type bindMount struct {
 
 type binfmtEntry struct {
 	Name, Magic, Mask, Interp string
+	Flags                     string // "" means PF: preserve argv[0], open the interpreter now
 }
 
 type helperConfig struct {
@@ -231,7 +232,11 @@ func registerBinfmt(c *helperConfig) error {
 	}
 	// Stays mounted: the registrations live as long as this instance.
 	for _, e := range c.Binfmt {
-		line := fmt.Sprintf(":%s:M::%s:%s:%s:PF", e.Name, e.Magic, e.Mask, e.Interp)
+		flags := e.Flags
+		if flags == "" {
+			flags = "PF"
+		}
+		line := fmt.Sprintf(":%s:M::%s:%s:%s:%s", e.Name, e.Magic, e.Mask, e.Interp, flags)
 		if err := os.WriteFile(filepath.Join(dir, "register"), []byte(line), 0); err != nil {
 			return fmt.Errorf("register %s: %w", e.Name, err)
 		}

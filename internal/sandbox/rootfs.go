@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -61,6 +65,9 @@ func archOf(b []byte) (qemu, name string, err error) {
 	case elf.EM_SPARCV9:
 		return "sparc64", "sparc64", nil
 	case elf.EM_386:
+		if !native386() {
+			return "i386", "x86", nil // the host runs no 32-bit x86 natively
+		}
 		return "", "x86", nil
 	case elf.EM_X86_64:
 		return "", "x86_64", nil
@@ -116,8 +123,60 @@ func binfmtEntries() ([]binfmtEntry, error) {
 	if len(out) == 0 {
 		return nil, errors.New("no qemu binfmt descriptions in " + binfmtDir)
 	}
+	// Debian describes no i386 emulator on an x86-64 host, which runs
+	// 32-bit x86 itself unless its kernel has IA-32 emulation off.
+	if _, err := os.Stat(qemuI386); err == nil && !native386() {
+		out = append(out, binfmtEntry{Name: "qemu-i386", Interp: qemuI386, Flags: "F",
+			Magic: `\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00`,
+			Mask:  `\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff`})
+	}
 	return out, nil
 }
+
+const qemuI386 = "/usr/bin/qemu-i386-static"
+
+// native386 reports whether this host executes 32-bit x86 ELF files: it
+// runs a 93-byte static program that only calls exit(0).
+var native386 = sync.OnceValue(func() bool {
+	if runtime.GOARCH == "386" {
+		return true
+	}
+	if runtime.GOARCH != "amd64" {
+		return false
+	}
+	code := []byte{0xb8, 1, 0, 0, 0, 0x31, 0xdb, 0xcd, 0x80} // mov eax,1; xor ebx,ebx; int 0x80
+	b := make([]byte, 84, 84+len(code))
+	copy(b, "\x7fELF\x01\x01\x01")
+	le := binary.LittleEndian
+	le.PutUint16(b[16:], 2)          // ET_EXEC
+	le.PutUint16(b[18:], 3)          // EM_386
+	le.PutUint32(b[20:], 1)          // version
+	le.PutUint32(b[24:], 0x08048054) // entry: the code after the headers
+	le.PutUint32(b[28:], 52)         // phoff
+	le.PutUint16(b[40:], 52)         // ehsize
+	le.PutUint16(b[42:], 32)         // phentsize
+	le.PutUint16(b[44:], 1)          // phnum
+	ph := b[52:]
+	le.PutUint32(ph[0:], 1) // PT_LOAD
+	le.PutUint32(ph[8:], 0x08048000)
+	le.PutUint32(ph[12:], 0x08048000)
+	le.PutUint32(ph[16:], uint32(84+len(code)))
+	le.PutUint32(ph[20:], uint32(84+len(code)))
+	le.PutUint32(ph[24:], 5) // R+X
+	le.PutUint32(ph[28:], 0x1000)
+	b = append(b, code...)
+	f, err := os.CreateTemp("", "kansoku-i386-")
+	if err != nil {
+		return false
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(b)
+	f.Close()
+	if err != nil || os.Chmod(f.Name(), 0o700) != nil {
+		return false
+	}
+	return exec.Command(f.Name()).Run() == nil
+})
 
 // mountEntry is one line of a /proc/mounts text.
 type mountEntry struct {

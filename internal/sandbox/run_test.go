@@ -34,6 +34,11 @@ func TestBotBehaviour(t *testing.T) {
 	for _, arch := range []string{"arm", "aarch64", "mips", "mipsel", "x86", "x86_64"} {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
+			if arch == "x86" && !native386() {
+				// qemu-i386 then runs it, but Go's 386 runtime dies there
+				// ("bad g in signal handler"); C samples run.
+				t.Skip("this kernel runs no 32-bit x86 (IA-32 emulation off)")
+			}
 			s := buildSample(t, arch, "bot")
 			r, err := Run(context.Background(), s, Device{Arch: arch}, Options{Timeout: 30 * time.Second})
 			if err != nil {

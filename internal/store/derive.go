@@ -2,12 +2,14 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/intel"
 )
 
 // The rules by which a driver derives its tables from newly stored events.
@@ -198,6 +200,48 @@ type ReportC2 struct {
 	Host   string
 	Port   int
 	Source string // sandbox or static
+	Indicated
+}
+
+// Indicated is how a report learned an indicator: its observed kind,
+// confidence, and whether the worker found it corroborated (intel.Select).
+type Indicated struct {
+	Observed   string
+	Confidence int
+	Publish    bool
+}
+
+func indicated(m map[string]any) Indicated {
+	in := Indicated{Observed: "legacy-report"}
+	if o, _ := m["observed"].(string); o != "" {
+		in.Observed = o
+	}
+	in.Confidence = min(max(int(FloatOf(m["confidence"])), 0), 100)
+	in.Publish, _ = m["publish"].(bool)
+	return in
+}
+
+// Review is the state a new indicator from a report starts in:
+// published when corroborated and not a well-known service, else pending
+// (allowlisted for well-known services). The worker has already left out
+// decoys and addresses that are not public (intel.Select).
+func (in Indicated) Review(host string) string {
+	switch {
+	case intel.WellKnown(host) != "":
+		return ReviewAllowlisted
+	case in.Publish:
+		return ReviewPublished
+	}
+	return ReviewPending
+}
+
+// SessionURLReview is the state of a URL a bot fetched in a session:
+// published, unless its host is a well-known service.
+func SessionURLReview(raw string) string {
+	if intel.WellKnown(URLHost(raw)) != "" {
+		return ReviewAllowlisted
+	}
+	return ReviewPublished
 }
 
 // ReportC2s lists the C2s in an analysis.report event that have a host and
@@ -213,7 +257,7 @@ func ReportC2s(e *event.Event) []ReportC2 {
 		if host == "" || port <= 0 || port > 65535 {
 			continue
 		}
-		out = append(out, ReportC2{Host: host, Port: int(port), Source: source})
+		out = append(out, ReportC2{Host: host, Port: int(port), Source: source, Indicated: indicated(m)})
 	}
 	return out
 }
@@ -222,17 +266,43 @@ func ReportC2s(e *event.Event) []ReportC2 {
 // likely junk from a string dump than a download location.
 const maxReportURL = 2048
 
+// ReportURL is a URL an analysis report names.
+type ReportURL struct {
+	URL string
+	Indicated
+}
+
 // ReportURLs lists the URLs an analysis.report event names, leaving out
-// empty and overlong ones.
-func ReportURLs(e *event.Event) []string {
+// empty and overlong ones. A bare string (reports before provenance) is
+// of unknown provenance and so never published without review.
+func ReportURLs(e *event.Event) []ReportURL {
 	list, _ := e.Data["urls"].([]any)
-	var out []string
+	var out []ReportURL
 	for _, x := range list {
-		raw, _ := x.(string)
-		if raw == "" || len(raw) > maxReportURL {
+		var u ReportURL
+		switch v := x.(type) {
+		case string:
+			u = ReportURL{URL: v, Indicated: Indicated{Observed: "legacy-report"}}
+		case map[string]any:
+			raw, _ := v["url"].(string)
+			u = ReportURL{URL: raw, Indicated: indicated(v)}
+		}
+		if u.URL == "" || len(u.URL) > maxReportURL {
 			continue
 		}
-		out = append(out, raw)
+		out = append(out, u)
 	}
 	return out
+}
+
+// CheckReview validates an admin's review decision.
+func CheckReview(kind, state string) error {
+	if kind != "url" && kind != "c2" {
+		return fmt.Errorf("store: review: kind %q is neither url nor c2", kind)
+	}
+	switch state {
+	case ReviewPublished, ReviewPending, ReviewRejected:
+		return nil
+	}
+	return fmt.Errorf("store: review: state %q is not published, pending or rejected", state)
 }

@@ -103,18 +103,27 @@ func TestAttackPartOf(t *testing.T) {
 func TestReportIndicators(t *testing.T) {
 	e := ev("analysis.report", map[string]any{
 		"c2": []any{
-			map[string]any{"host": "127.0.0.5", "port": 6667.0, "source": "static"},
+			map[string]any{"host": "127.0.0.5", "port": 6667.0, "source": "static", "observed": "config-decoded", "confidence": 75.0, "publish": true},
 			map[string]any{"host": "", "port": 80.0},
 			map[string]any{"host": "127.0.0.6", "port": 70000.0},
 			"junk",
 		},
-		"urls": []any{"http://127.0.0.8/x", "", strings.Repeat("u", maxReportURL+1), 5},
+		"urls": []any{"http://127.0.0.8/x", "", strings.Repeat("u", maxReportURL+1), 5,
+			map[string]any{"url": "http://127.0.0.9/y", "observed": "sandbox-fetch", "confidence": 50.0}},
 	})
-	if got, want := ReportC2s(e), []ReportC2{{"127.0.0.5", 6667, "static"}}; !reflect.DeepEqual(got, want) {
+	if got, want := ReportC2s(e), []ReportC2{{"127.0.0.5", 6667, "static", Indicated{"config-decoded", 75, true}}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("c2s: %+v", got)
 	}
-	if got := ReportURLs(e); !reflect.DeepEqual(got, []string{"http://127.0.0.8/x"}) {
-		t.Errorf("urls: %q", got)
+	// A bare string is of unknown provenance: never published unreviewed.
+	want := []ReportURL{{"http://127.0.0.8/x", Indicated{"legacy-report", 0, false}}, {"http://127.0.0.9/y", Indicated{"sandbox-fetch", 50, false}}}
+	if got := ReportURLs(e); !reflect.DeepEqual(got, want) {
+		t.Errorf("urls: %+v", got)
+	}
+	if got := want[0].Review("www.google.com"); got != ReviewAllowlisted {
+		t.Errorf("well-known host review %q", got)
+	}
+	if got := (Indicated{Publish: true}).Review("cnc.example.net"); got != ReviewPublished {
+		t.Errorf("corroborated review %q", got)
 	}
 	if s := ReportStatus(e); s != "done" {
 		t.Errorf("status %q, want done", s)

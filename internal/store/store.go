@@ -40,6 +40,9 @@ type Store interface {
 	AttackStore
 	ExploitStore
 	C2s(ctx context.Context, q ListQuery) ([]C2, error)
+	// ReviewIndicator sets the review state of a URL (kind "url", port 0)
+	// or C2 (kind "c2"): an admin publishing or rejecting it.
+	ReviewIndicator(ctx context.Context, kind, value string, port uint16, state string) error
 	PortalStore
 	Close() error
 }
@@ -130,14 +133,52 @@ type URL struct {
 	Status    string    `json:"status"` // online (last fetch succeeded), offline, refused, unknown
 	SHA256    string    `json:"sha256,omitempty"`
 	Count     int64     `json:"count"`
-	Cursor    string    `json:"-"`
+	Provenance
+	Cursor string `json:"-"`
 }
 
-// ListQuery pages through samples or URLs in first-seen order.
+// Provenance says how a URL or C2 was learned and whether it is public.
+type Provenance struct {
+	// Observed is how it was learned: session-fetch (a bot fetched it in
+	// a honeypot session), config-decoded, config-decoded+contacted,
+	// sandbox-c2-protocol, sandbox-c2-traffic, sandbox-fetch,
+	// sandbox-exploit-payload (intel's Observed* constants).
+	Observed   string `json:"observed"`
+	Confidence int    `json:"confidence"` // 0..100
+	// Review is published (public API and feeds), pending (an admin's
+	// review, or more independent samples), rejected or allowlisted.
+	Review  string `json:"review"`
+	Samples int64  `json:"samples"` // distinct samples whose analysis named it
+}
+
+// Review states of an indicator.
+const (
+	ReviewPublished   = "published"
+	ReviewPending     = "pending"
+	ReviewRejected    = "rejected"
+	ReviewAllowlisted = "allowlisted"
+)
+
+// CorroboratingSamples is how many independent samples must name a
+// pending indicator before it is published without review.
+const CorroboratingSamples = 3
+
+// ListQuery pages through samples, URLs or C2s in first-seen order.
 type ListQuery struct {
 	Since time.Time
 	After string
 	Limit int
+	// Review lists URLs or C2s in that review state; "" is published,
+	// the only state the public API and feeds show.
+	Review string
+}
+
+// ReviewState is the state q lists: published unless set.
+func (q ListQuery) ReviewState() string {
+	if q.Review == "" {
+		return ReviewPublished
+	}
+	return q.Review
 }
 
 // Report is a sample's analysis state and, once done, its report JSON.
@@ -167,7 +208,8 @@ type C2 struct {
 	SHA256    string    `json:"sha256,omitempty"`
 	Source    string    `json:"source"` // sandbox or static
 	Count     int64     `json:"count"`
-	Cursor    string    `json:"-"`
+	Provenance
+	Cursor string `json:"-"`
 }
 
 // Host is the scanner's current view of one service.

@@ -40,6 +40,7 @@ func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("POST /admin/apikeys/{id}/revoke", s.withAdmin(s.postRevoke))
 	s.mux.HandleFunc("POST /admin/subscriptions", s.withAdmin(s.postSubscription))
 	s.mux.HandleFunc("POST /admin/subscriptions/{id}/delete", s.withAdmin(s.postDeleteSubscription))
+	s.reviewRoutes()
 }
 
 func secureCookie(name, value string, maxAge int) *http.Cookie {

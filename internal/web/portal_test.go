@@ -77,7 +77,7 @@ func seed(t testing.TB, db *sqlite.DB) {
 	rep.Time = now.Add(12 * time.Minute)
 	rep.Set("sha256", xssSHA).Set("status", "done").Set("family", "mirai<script>window.__xss=1</script>").
 		Set("report", map[string]any{"dynamic": map[string]any{"persistence": map[string]any{"verdict": "persistent"}}, "note": xssPayloads[1]}).
-		Set("c2", []any{map[string]any{"host": "127.0.0.9", "port": 23, "source": "sandbox"}})
+		Set("c2", []any{map[string]any{"host": "127.0.0.9", "port": 23, "source": "sandbox", "observed": "config-decoded+contacted", "confidence": 90, "publish": true}})
 	a := mkEvent("amp", "amp.attack.start", "", infectedIP, now.Add(13*time.Minute))
 	a.Set("protocol", "ntp").Set("port", 123).Set("attack_id", "att-1").Set("src_country", "JP")
 	sc := mkEvent("scan", "scan.result", "", "127.0.0.1", now.Add(14*time.Minute))

@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
+	"net/netip"
 	pathpkg "path"
 	"strconv"
 	"strings"
@@ -26,6 +26,7 @@ import (
 	"github.com/kansoku/kansoku/internal/bus"
 	"github.com/kansoku/kansoku/internal/config"
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/intel"
 	"github.com/kansoku/kansoku/internal/profile"
 	"github.com/kansoku/kansoku/internal/sandbox"
 	"github.com/kansoku/kansoku/internal/sensor"
@@ -396,7 +397,14 @@ var runtimeDirs = map[string]bool{"tmp": true, "var": true, "root": true, "home"
 
 // Analyze is the analysis `kansoku analyze` and the workers share: static
 // analysis, then the sandbox for ELF samples when enabled and available.
+// Its indicators are selected from both (Select).
 func Analyze(ctx context.Context, data []byte, cfg Config, device func(arch string) sandbox.Device, logger *slog.Logger) (*analysis.Report, error) {
+	rep, err := analyze(ctx, data, cfg, device, logger)
+	Select(rep)
+	return rep, err
+}
+
+func analyze(ctx context.Context, data []byte, cfg Config, device func(arch string) sandbox.Device, logger *slog.Logger) (*analysis.Report, error) {
 	rep, err := analysis.Analyze(ctx, data, analysis.Options{YaraPath: cfg.YaraPath, Rules: cfg.Rules, Logger: logger})
 	if rep == nil {
 		rep = &analysis.Report{Version: analysis.ReportVersion, SHA256: bus.Hashes(data).SHA256}
@@ -425,39 +433,69 @@ func Analyze(ctx context.Context, data []byte, cfg Config, device func(arch stri
 	return rep, nil
 }
 
-// indicators lists the C2s and URLs a report names, for the store's C2 and
-// URL tables. Addresses the sandbox's fake DNS handed out are not real, so
-// a resolved C2 is filed under its name.
+// Select sets the report's indicators (intel.Select): the servers its
+// decoded configuration names, set against what the sandbox run
+// contacted; fetched and exploit URLs; decoys and well-known services
+// marked. Strings alone never make an indicator.
+func Select(rep *analysis.Report) {
+	var ev intel.Evidence
+	if st := rep.Static; st != nil && st.MiraiTable != nil {
+		ev.HasConfig = true
+		for _, s := range st.MiraiTable.Servers {
+			ev.Config = append(ev.Config, intel.ConfigServer{Host: s.Host, Port: s.Port, Role: s.Role})
+		}
+	}
+	var dyn sandbox.Report
+	if len(rep.Dynamic) > 0 && json.Unmarshal(rep.Dynamic, &dyn) == nil {
+		cand := map[string][]string{}
+		for _, c := range dyn.C2 {
+			cand[c.Dst] = c.Reasons
+		}
+		for _, c := range dyn.Connections {
+			ap, err := netip.ParseAddrPort(c.Dst)
+			if err != nil || c.Proto != "tcp" {
+				continue
+			}
+			first, err := strconv.Unquote(`"` + c.First + `"`)
+			if err != nil {
+				first = c.First
+			}
+			reasons, ok := cand[c.Dst]
+			ev.Contacts = append(ev.Contacts, intel.Contact{Dst: ap, Name: c.Name, Count: c.Count, Candidate: ok, First: []byte(first), Reasons: reasons})
+		}
+		for _, d := range dyn.DownloadURLs {
+			switch d.Source {
+			case "http-request":
+				ev.Fetched = append(ev.Fetched, d.URL)
+			case "exploit-payload":
+				ev.ExploitURLs = append(ev.ExploitURLs, d.URL)
+			}
+		}
+	}
+	sel := intel.Select(ev)
+	rep.Indicators = &sel
+}
+
+// indicators lists the report's C2s and URLs for the store's tables, each
+// with how it was observed, its confidence and whether it is corroborated
+// for the public feeds (the store queues the rest for review).
 func indicators(rep *analysis.Report) (c2 []any, urls []any) {
-	seenURL := map[string]bool{}
-	addURL := func(u string) {
-		if u != "" && !seenURL[u] && len(seenURL) < 100 {
-			seenURL[u] = true
-			urls = append(urls, u)
-		}
+	c2, urls = []any{}, []any{}
+	if rep.Indicators == nil {
+		return c2, urls
 	}
-	if rep.Static != nil {
-		for _, u := range rep.Static.IOCs.URLs {
-			addURL(u)
-		}
-	}
-	if len(rep.Dynamic) > 0 {
-		var dyn sandbox.Report
-		if json.Unmarshal(rep.Dynamic, &dyn) == nil {
-			for _, c := range dyn.C2 {
-				host, port, err := net.SplitHostPort(c.Dst)
-				if err != nil {
-					continue
-				}
-				if c.Name != "" {
-					host = c.Name
-				}
-				p, _ := strconv.Atoi(port)
-				c2 = append(c2, map[string]any{"host": host, "port": p, "source": "sandbox"})
+	for _, in := range rep.Indicators.Indicators {
+		m := map[string]any{"observed": in.Observed, "confidence": in.Confidence, "publish": in.Publish}
+		switch in.Kind {
+		case "c2":
+			m["host"], m["port"], m["source"] = in.Value, in.Port, "sandbox"
+			if in.Observed == intel.ObservedConfig {
+				m["source"] = "static"
 			}
-			for _, d := range dyn.DownloadURLs {
-				addURL(d.URL)
-			}
+			c2 = append(c2, m)
+		case "url":
+			m["url"] = in.Value
+			urls = append(urls, m)
 		}
 	}
 	return c2, urls

@@ -126,13 +126,17 @@ func (d *deriver) url(e *event.Event) {
 	if raw == "" {
 		return
 	}
-	d.queue(`INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count) VALUES ($1, $2, $3, $3, $4, $5, 1)
+	// A URL a bot fetched in a session is observed; one only a report
+	// named becomes published by it (unless rejected or well-known).
+	d.queue(`INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count, observed, confidence, review) VALUES ($1, $2, $3, $3, $4, $5, 1, 'session-fetch', 90, $6)
 		ON CONFLICT (url) DO UPDATE SET first_seen = LEAST(urls.first_seen, excluded.first_seen),
 		count = urls.count + 1,
 		status = CASE WHEN excluded.last_seen >= urls.last_seen THEN excluded.status ELSE urls.status END,
 		sha256 = CASE WHEN excluded.sha256 <> '' THEN excluded.sha256 ELSE urls.sha256 END,
-		last_seen = GREATEST(urls.last_seen, excluded.last_seen)`,
-		raw, store.URLHost(raw), e.Time, store.URLStatus(e), clean(e.Str("sha256")))
+		last_seen = GREATEST(urls.last_seen, excluded.last_seen),
+		observed = 'session-fetch', confidence = GREATEST(urls.confidence, 90),
+		review = CASE WHEN urls.review = 'pending' THEN excluded.review ELSE urls.review END`,
+		raw, store.URLHost(raw), e.Time, store.URLStatus(e), clean(e.Str("sha256")), store.SessionURLReview(raw))
 }
 
 // count adds e to the dashboard's per-day counters, written at flush.

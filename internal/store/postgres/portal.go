@@ -18,7 +18,7 @@ func (db *DB) Dashboard(ctx context.Context, since time.Time, top int) (*store.D
 }
 
 func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+urlCols+` FROM urls ORDER BY seq DESC LIMIT $1`, n)
+	rows, err := db.pool.Query(ctx, `SELECT `+urlCols+` FROM urls WHERE review = 'published' ORDER BY seq DESC LIMIT $1`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: newest urls: %w", err)
 	}
@@ -30,7 +30,7 @@ func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
 }
 
 func (db *DB) newestC2s(ctx context.Context, n int) ([]store.C2, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+c2Cols+` FROM c2s ORDER BY seq DESC LIMIT $1`, n)
+	rows, err := db.pool.Query(ctx, `SELECT `+c2Cols+` FROM c2s WHERE review = 'published' ORDER BY seq DESC LIMIT $1`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: newest c2s: %w", err)
 	}

@@ -59,12 +59,12 @@ func (db *DB) Samples(ctx context.Context, q store.ListQuery) ([]store.Sample, e
 	return out, nil
 }
 
-const urlCols = `seq, url, host, first_seen, last_seen, status, sha256, count`
+const urlCols = `seq, url, host, first_seen, last_seen, status, sha256, count, observed, confidence, review, samples`
 
 func scanURL(sc pgx.Row) (store.URL, error) {
 	var u store.URL
 	var seq int64
-	err := sc.Scan(&seq, &u.URL, &u.Host, &u.FirstSeen, &u.LastSeen, &u.Status, &u.SHA256, &u.Count)
+	err := sc.Scan(&seq, &u.URL, &u.Host, &u.FirstSeen, &u.LastSeen, &u.Status, &u.SHA256, &u.Count, &u.Observed, &u.Confidence, &u.Review, &u.Samples)
 	u.FirstSeen, u.LastSeen, u.Cursor = u.FirstSeen.UTC(), u.LastSeen.UTC(), store.EncodeCursor(seq)
 	return u, err
 }
@@ -75,7 +75,7 @@ func (db *DB) URLs(ctx context.Context, q store.ListQuery) ([]store.URL, error) 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+urlCols+` FROM urls WHERE seq > $1 AND last_seen >= $2 ORDER BY seq LIMIT $3`, after, q.Since, limit)
+	rows, err := db.pool.Query(ctx, `SELECT `+urlCols+` FROM urls WHERE review = $4 AND seq > $1 AND last_seen >= $2 ORDER BY seq LIMIT $3`, after, q.Since, limit, q.ReviewState())
 	if err != nil {
 		return nil, fmt.Errorf("store: urls: %w", err)
 	}

@@ -152,13 +152,17 @@ func (d *deriver) url(ctx context.Context, e *event.Event, t int64) error {
 	if raw == "" {
 		return nil
 	}
-	_, err := d.exec(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count) VALUES (?,?,?,?,?,?,1)
+	// A URL a bot fetched in a session is observed; one only a report
+	// named becomes published by it (unless rejected or well-known).
+	_, err := d.exec(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, sha256, count, observed, confidence, review) VALUES (?,?,?,?,?,?,1,'session-fetch',90,?)
 		ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
 		count = count + 1,
 		status = CASE WHEN excluded.last_seen >= last_seen THEN excluded.status ELSE status END,
 		sha256 = CASE WHEN excluded.sha256 != '' THEN excluded.sha256 ELSE sha256 END,
-		last_seen = max(last_seen, excluded.last_seen)`,
-		raw, store.URLHost(raw), t, t, store.URLStatus(e), e.Str("sha256"))
+		last_seen = max(last_seen, excluded.last_seen),
+		observed = 'session-fetch', confidence = max(confidence, 90),
+		review = CASE WHEN review = 'pending' THEN excluded.review ELSE review END`,
+		raw, store.URLHost(raw), t, t, store.URLStatus(e), e.Str("sha256"), store.SessionURLReview(raw))
 	return err
 }
 

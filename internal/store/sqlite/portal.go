@@ -33,7 +33,7 @@ func (db *DB) topKeys(ctx context.Context, dim, first string, n int) ([]store.Co
 }
 
 func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
-	out, err := collect(ctx, db, scanURL, `SELECT `+urlCols+` FROM urls ORDER BY seq DESC LIMIT ?`, n)
+	out, err := collect(ctx, db, scanURL, `SELECT `+urlCols+` FROM urls WHERE review = 'published' ORDER BY seq DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: newest urls: %w", err)
 	}
@@ -41,7 +41,7 @@ func (db *DB) newestURLs(ctx context.Context, n int) ([]store.URL, error) {
 }
 
 func (db *DB) newestC2s(ctx context.Context, n int) ([]store.C2, error) {
-	out, err := collect(ctx, db, scanC2, `SELECT `+c2Cols+` FROM c2s ORDER BY seq DESC LIMIT ?`, n)
+	out, err := collect(ctx, db, scanC2, `SELECT `+c2Cols+` FROM c2s WHERE review = 'published' ORDER BY seq DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: newest c2s: %w", err)
 	}

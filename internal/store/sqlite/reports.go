@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/event"
@@ -54,35 +55,68 @@ func (reportDeriver) Derive(ctx context.Context, tx *sql.Tx, e *event.Event) err
 	return nil
 }
 
-// reportIndicators files the C2s and URLs a report names into their tables.
+// reportIndicators files the C2s and URLs a report names into their
+// tables with how they were observed. A corroborated one is published; the
+// rest wait for an admin's review or for store.CorroboratingSamples
+// distinct samples to name them. A higher confidence replaces a lower one;
+// rejected and allowlisted ones stay so.
 func reportIndicators(ctx context.Context, tx *sql.Tx, e *event.Event, sha string) error {
 	t := e.Time.UnixNano()
 	for _, c := range store.ReportC2s(e) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO c2s (host, port, first_seen, last_seen, family, sha256, source, count) VALUES (?,?,?,?,?,?,?,1)
+		_, err := tx.ExecContext(ctx, `INSERT INTO c2s (host, port, first_seen, last_seen, family, sha256, source, count, observed, confidence, review) VALUES (?,?,?,?,?,?,?,1,?,?,?)
 			ON CONFLICT(host, port) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
-			family = CASE WHEN excluded.family != '' THEN excluded.family ELSE family END, sha256 = excluded.sha256, count = count + 1`,
-			c.Host, c.Port, t, t, e.Str("family"), sha, c.Source)
+			family = CASE WHEN excluded.family != '' THEN excluded.family ELSE family END, sha256 = excluded.sha256, count = count + 1,
+			observed = CASE WHEN excluded.confidence > confidence THEN excluded.observed ELSE observed END,
+			source = CASE WHEN excluded.confidence > confidence THEN excluded.source ELSE source END,
+			confidence = max(confidence, excluded.confidence),
+			review = CASE WHEN review = 'pending' AND excluded.review = 'published' THEN 'published' ELSE review END`,
+			c.Host, c.Port, t, t, e.Str("family"), sha, c.Source, c.Observed, c.Confidence, c.Review(c.Host))
 		if err != nil {
 			return err
 		}
+		if err := corroborate(ctx, tx, "c2s", "c2", c.Host+":"+strconv.Itoa(c.Port), sha, `host = ? AND port = ?`, c.Host, c.Port); err != nil {
+			return err
+		}
 	}
-	for _, raw := range store.ReportURLs(e) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, count) VALUES (?,?,?,?, 'unknown', 0)
-			ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
-			raw, store.URLHost(raw), t, t)
+	for _, u := range store.ReportURLs(e) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO urls (url, host, first_seen, last_seen, status, count, observed, confidence, review) VALUES (?,?,?,?, 'unknown', 0, ?, ?, ?)
+			ON CONFLICT(url) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+			observed = CASE WHEN excluded.confidence > confidence THEN excluded.observed ELSE observed END,
+			confidence = max(confidence, excluded.confidence),
+			review = CASE WHEN review = 'pending' AND excluded.review = 'published' THEN 'published' ELSE review END`,
+			u.URL, store.URLHost(u.URL), t, t, u.Observed, u.Confidence, u.Review(store.URLHost(u.URL)))
 		if err != nil {
+			return err
+		}
+		if err := corroborate(ctx, tx, "urls", "url", u.URL, sha, `url = ?`, u.URL); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-const c2Cols = `seq, host, port, first_seen, last_seen, family, sha256, source, count`
+// corroborate counts sha as one more distinct sample naming the
+// indicator, and publishes a pending one that enough samples name.
+func corroborate(ctx context.Context, tx *sql.Tx, table, kind, value, sha, where string, args ...any) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO indicator_samples VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, kind, value, sha)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE `+table+` SET samples = samples + 1,
+		review = CASE WHEN review = 'pending' AND samples + 1 >= ? THEN 'published' ELSE review END WHERE `+where,
+		append([]any{store.CorroboratingSamples}, args...)...)
+	return err
+}
+
+const c2Cols = `seq, host, port, first_seen, last_seen, family, sha256, source, count, observed, confidence, review, samples`
 
 func scanC2(sc scanner) (store.C2, error) {
 	var c store.C2
 	var seq, first, last int64
-	err := sc.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count)
+	err := sc.Scan(&seq, &c.Host, &c.Port, &first, &last, &c.Family, &c.SHA256, &c.Source, &c.Count, &c.Observed, &c.Confidence, &c.Review, &c.Samples)
 	c.FirstSeen, c.LastSeen, c.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
 	return c, err
 }
@@ -93,11 +127,33 @@ func (db *DB) C2s(ctx context.Context, q store.ListQuery) ([]store.C2, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := collect(ctx, db, scanC2, `SELECT `+c2Cols+` FROM c2s WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
+	out, err := collect(ctx, db, scanC2, `SELECT `+c2Cols+` FROM c2s WHERE review = ? AND seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`,
+		q.ReviewState(), after, since(q), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: c2s: %w", err)
 	}
 	return out, nil
+}
+
+// ReviewIndicator implements store.Store.
+func (db *DB) ReviewIndicator(ctx context.Context, kind, value string, port uint16, state string) error {
+	if err := store.CheckReview(kind, state); err != nil {
+		return err
+	}
+	var res sql.Result
+	var err error
+	if kind == "url" {
+		res, err = db.w.ExecContext(ctx, `UPDATE urls SET review = ? WHERE url = ?`, state, value)
+	} else {
+		res, err = db.w.ExecContext(ctx, `UPDATE c2s SET review = ? WHERE host = ? AND port = ?`, state, value, port)
+	}
+	if err != nil {
+		return fmt.Errorf("store: review %s: %w", kind, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 func (reportDeriver) Flush(context.Context, *sql.Tx) error { return nil }

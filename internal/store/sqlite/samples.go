@@ -67,12 +67,12 @@ func (db *DB) Samples(ctx context.Context, q store.ListQuery) ([]store.Sample, e
 	return out, nil
 }
 
-const urlCols = `seq, url, host, first_seen, last_seen, status, sha256, count`
+const urlCols = `seq, url, host, first_seen, last_seen, status, sha256, count, observed, confidence, review, samples`
 
 func scanURL(sc scanner) (store.URL, error) {
 	var u store.URL
 	var seq, first, last int64
-	err := sc.Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count)
+	err := sc.Scan(&seq, &u.URL, &u.Host, &first, &last, &u.Status, &u.SHA256, &u.Count, &u.Observed, &u.Confidence, &u.Review, &u.Samples)
 	u.FirstSeen, u.LastSeen, u.Cursor = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), store.EncodeCursor(seq)
 	return u, err
 }
@@ -83,7 +83,8 @@ func (db *DB) URLs(ctx context.Context, q store.ListQuery) ([]store.URL, error) 
 	if err != nil {
 		return nil, err
 	}
-	out, err := collect(ctx, db, scanURL, `SELECT `+urlCols+` FROM urls WHERE seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`, after, since(q), limit)
+	out, err := collect(ctx, db, scanURL, `SELECT `+urlCols+` FROM urls WHERE review = ? AND seq > ? AND last_seen >= ? ORDER BY seq LIMIT ?`,
+		q.ReviewState(), after, since(q), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: urls: %w", err)
 	}

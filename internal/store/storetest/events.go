@@ -199,7 +199,7 @@ func testListCursors(t *testing.T, db store.Store) {
 			Event("download.failed", "S", at, "127.0.0.2").SetText("url", u).Set("error", "refused-address"))
 		rep := event.New("sandbox", "analysis.report")
 		rep.Time, rep.Sensor = at, "w1"
-		rep.Set("sha256", sha).Set("family", "mirai").Set("c2", []any{map[string]any{"host": fmt.Sprintf("c%d.example.net", i), "port": 23.0, "source": "static"}})
+		rep.Set("sha256", sha).Set("family", "mirai").Set("c2", []any{map[string]any{"host": fmt.Sprintf("c%d.example.net", i), "port": 23.0, "source": "static", "publish": true}})
 		evs = append(evs, rep)
 	}
 	if _, err := db.InsertEvents(ctx, evs); err != nil {
@@ -268,8 +268,9 @@ func testReportsFollowSamples(t *testing.T, db store.Store) {
 	rep.Time, rep.Sensor = t0.Add(time.Minute), "w1"
 	rep.Set("sha256", sha).Set("status", "done").Set("family", "mirai").Set("arch", "arm").Set("file_type", "elf").
 		Set("report", map[string]any{"static": map[string]any{"arch": "arm"}}).
-		Set("c2", []any{map[string]any{"host": "cnc.example.net", "port": 23.0, "source": "sandbox"}, map[string]any{"host": "", "port": 1.0}}).
-		Set("urls", []any{"http://198.51.100.3/bins/mirai.arm"})
+		Set("c2", []any{map[string]any{"host": "cnc.example.net", "port": 23.0, "source": "sandbox", "observed": "config-decoded+contacted", "confidence": 90, "publish": true},
+			map[string]any{"host": "", "port": 1.0}}).
+		Set("urls", []any{map[string]any{"url": "http://198.51.100.3/bins/mirai.arm", "observed": "sandbox-fetch", "confidence": 85, "publish": true}})
 	if _, err := db.InsertEvents(ctx, []*event.Event{rep}); err != nil {
 		t.Fatal(err)
 	}
@@ -292,11 +293,12 @@ func testReportsFollowSamples(t *testing.T, db store.Store) {
 		t.Fatalf("sample not updated from report: %+v", s)
 	}
 	c2s, err := db.C2s(ctx, store.ListQuery{})
-	if err != nil || len(c2s) != 1 || c2s[0].Host != "cnc.example.net" || c2s[0].Port != 23 || c2s[0].Family != "mirai" || c2s[0].Count != 1 {
+	if err != nil || len(c2s) != 1 || c2s[0].Host != "cnc.example.net" || c2s[0].Port != 23 || c2s[0].Family != "mirai" || c2s[0].Count != 1 ||
+		c2s[0].Observed != "config-decoded+contacted" || c2s[0].Confidence != 90 || c2s[0].Review != store.ReviewPublished || c2s[0].Samples != 1 {
 		t.Fatalf("c2s: %+v %v", c2s, err)
 	}
 	urls, _ := db.URLs(ctx, store.ListQuery{})
-	if len(urls) != 1 || urls[0].URL != "http://198.51.100.3/bins/mirai.arm" || urls[0].Status != "unknown" {
+	if len(urls) != 1 || urls[0].URL != "http://198.51.100.3/bins/mirai.arm" || urls[0].Status != "unknown" || urls[0].Observed != "sandbox-fetch" {
 		t.Fatalf("urls from report: %+v", urls)
 	}
 	if _, err := db.Report(ctx, strings.Repeat("0", 64)); !errors.Is(err, store.ErrNotFound) {

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Open) {
 		{"EventFiltersAndCursor", testEventFiltersAndCursor},
 		{"ListCursors", testListCursors},
 		{"ReportsFollowSamples", testReportsFollowSamples},
+		{"IndicatorReview", testIndicatorReview},
 		{"HostsFromScanResults", testHostsFromScanResults},
 		{"HostsFiltersOrderAndPages", testHostsFiltersOrderAndPages},
 		{"HostsByFindingAndTemplate", testHostsByFindingAndTemplate},
