@@ -15,6 +15,7 @@ import (
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/export/cowrie"
 	"github.com/kansoku/kansoku/internal/feeds"
+	"github.com/kansoku/kansoku/internal/intel"
 	"github.com/kansoku/kansoku/internal/store"
 	"github.com/kansoku/kansoku/internal/store/postgres"
 	"github.com/kansoku/kansoku/internal/store/sqlite"
@@ -23,7 +24,7 @@ import (
 
 // exportFormats are the --format values of kansoku export.
 var exportFormats = []string{"urlhaus-csv", "urlhaus-json", "feodo-csv", "feodo-json", "threatfox-csv", "malwarebazaar-csv", "misp", "stix",
-	"report-bruteforce", "report-amp", "cowrie", "jsonl"}
+	"report-bruteforce", "report-amp", "report-spray", "cowrie", "jsonl"}
 
 func init() {
 	Register(Command{Name: "export", Summary: "export --format " + strings.Join(exportFormats, "|") + " [--since T] [--out PATH]", Run: runExport})
@@ -184,6 +185,16 @@ func writeExport(ctx context.Context, st store.Store, format string, since time.
 			}
 			return nil
 		})
+	case "report-spray":
+		var all []*event.Event
+		err := eachEvent(ctx, st, since, web.ReportKinds["report-bruteforce.csv"], func(evs []*event.Event) error {
+			all = append(all, evs...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return feeds.WriteSprayCSV(w, intel.DetectSpraying(all, intel.DefaultSprayOptions()))
 	case "report-bruteforce", "report-amp":
 		var all []*event.Event
 		kinds := web.ReportKinds[format+".csv"]

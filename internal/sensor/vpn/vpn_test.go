@@ -283,3 +283,18 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// TestSprayAcrossSources: one password posted for ten accounts from three
+// loopback sources is recognised as one spraying campaign.
+func TestSprayAcrossSources(t *testing.T) {
+	in := start(t, "fortigate")
+	for i := range 10 {
+		src := fmt.Sprintf("127.0.0.%d", 30+i%3)
+		curl(t, in, "-o", "/dev/null", "--interface", src, url(in, "/remote/logincheck"), "--data", fmt.Sprintf("ajax=1&username=user%02d&realm=&credential=Autumn2026!", i))
+	}
+	evs := in.Recorder.WaitFor(t, "ten logins", sensortest.Wait, func(evs []*event.Event) bool { return sensortest.Count(evs, "login.failed", nil) == 10 })
+	cs := intel.DetectSpraying(evs, intel.DefaultSprayOptions())
+	if len(cs) != 1 || cs[0].SourceCount != 3 || cs[0].UserCount != 10 || len(cs[0].Passwords) != 1 || cs[0].Passwords[0] != "Autumn2026!" {
+		t.Fatalf("campaigns %+v", cs)
+	}
+}
