@@ -27,6 +27,8 @@ func (s *Server) portalRoutes() {
 	s.mux.HandleFunc("GET /api/v1/attacks", s.apiAttacks)
 	s.mux.HandleFunc("GET /exploits", s.pageExploits)
 	s.mux.HandleFunc("GET /api/v1/exploits", s.apiExploits)
+	s.mux.HandleFunc("GET /ics", s.pageICS)
+	s.mux.HandleFunc("GET /api/v1/ics", s.apiICS)
 	s.mux.HandleFunc("GET /hosts", s.pageHosts)
 	s.mux.HandleFunc("GET /hosts/{ip}", s.pageHost)
 	s.mux.HandleFunc("GET /admin/hosts", s.withAdmin(s.pageHosts))
