@@ -74,6 +74,12 @@ type Profile struct {
 	Uname   Uname   `yaml:"uname"`
 
 	CPUInfo string `yaml:"cpuinfo"`
+	// ProcVersion is /proc/version: the firmware's kernel build line (the
+	// builder and toolchain of that vendor's SDK). Devices of one firmware
+	// share it; profiles must not. Empty: built from Uname.
+	ProcVersion string `yaml:"proc_version"`
+	// Cmdline is /proc/cmdline, the boot loader's kernel arguments.
+	Cmdline string `yaml:"cmdline"`
 	// Mounts is /proc/mounts; the sandbox reads it to decide which paths
 	// survive a reboot (tmpfs, ramfs, proc, sysfs do not).
 	Mounts    string      `yaml:"mounts"`
@@ -420,6 +426,12 @@ func (p *Profile) applyDefaults() {
 	}
 	if p.Shell.Path == "" {
 		p.Shell.Path = "/bin:/sbin:/usr/bin:/usr/sbin"
+	}
+	if p.ProcVersion == "" {
+		p.ProcVersion = fmt.Sprintf("Linux version %s (root@localhost) (gcc version 4.8.5) %s", p.Uname.Release, p.Uname.Version)
+	}
+	if p.Cmdline == "" {
+		p.Cmdline = "console=ttyS0,115200 root=/dev/mtdblock2 rootfstype=squashfs init=/sbin/init"
 	}
 	if p.Shell.OutputRate == 0 {
 		p.Shell.OutputRate = defaultOutputRate[p.Arch]

@@ -257,3 +257,21 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestNoSharedKernelStrings: /proc/version and /proc/cmdline are the
+// firmware's own, never one string shared by every profile.
+func TestNoSharedKernelStrings(t *testing.T) {
+	versions, cmdlines := map[string]string{}, map[string]string{}
+	for _, p := range Defaults() {
+		if other, ok := versions[p.ProcVersion]; ok {
+			t.Errorf("%s and %s share /proc/version %q", p.Name, other, p.ProcVersion)
+		}
+		if other, ok := cmdlines[p.Cmdline]; ok {
+			t.Errorf("%s and %s share /proc/cmdline %q", p.Name, other, p.Cmdline)
+		}
+		versions[p.ProcVersion], cmdlines[p.Cmdline] = p.Name, p.Name
+		if !strings.HasPrefix(p.ProcVersion, "Linux version "+p.Uname.Release+" (") || !strings.HasSuffix(p.ProcVersion, p.Uname.Version) {
+			t.Errorf("%s: /proc/version %q disagrees with uname %s %s", p.Name, p.ProcVersion, p.Uname.Release, p.Uname.Version)
+		}
+	}
+}

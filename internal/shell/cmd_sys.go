@@ -113,14 +113,27 @@ func (s *Shell) processes() []psEntry {
 		out = append(out, psEntry{p.PID, p.User, p.VSZ, p.Stat, p.Command})
 	}
 	user := s.cfg.Username
-	out = append(out, psEntry{s.pid, user, "1460", "S", "-sh"})
+	out = append(out, psEntry{s.pid, user, s.busyboxVSZ(8), "S", "-sh"})
 	return out
+}
+
+// busyboxVSZ is the VSZ of a BusyBox process on this device: init's (the
+// same binary) plus a few KiB of its own data.
+func (s *Shell) busyboxVSZ(extra int) string {
+	for _, p := range s.dev.Processes {
+		if p.PID == 1 {
+			if n, err := strconv.Atoi(p.VSZ); err == nil {
+				return strconv.Itoa(n + extra)
+			}
+		}
+	}
+	return strconv.Itoa(1452 + extra)
 }
 
 func cmdPs(s *Shell, c *call) int {
 	fmt.Fprintln(c.out, "  PID USER       VSZ STAT COMMAND")
 	ps := s.processes()
-	ps = append(ps, psEntry{s.newPID(), s.cfg.Username, "1456", "R", strings.Join(c.args, " ")})
+	ps = append(ps, psEntry{s.newPID(), s.cfg.Username, s.busyboxVSZ(4), "R", strings.Join(c.args, " ")})
 	for _, p := range ps {
 		fmt.Fprintf(c.out, "%5d %-8.8s %5s %-4.4s %s\n", p.pid, p.user, p.vsz, p.stat, p.cmd)
 	}

@@ -227,8 +227,8 @@ func (v *vfs) addProc(p *profile.Profile, d *profile.Device, boot time.Time) {
 	}
 	static("/proc/cpuinfo", p.CPUInfo)
 	static("/proc/mounts", p.Mounts)
-	static("/proc/version", fmt.Sprintf("Linux version %s (root@buildhost) (gcc version 4.8.5) %s\n", p.Uname.Release, p.Uname.Version))
-	static("/proc/cmdline", "console=ttyS0,115200 root=/dev/mtdblock2 rootfstype=squashfs init=/sbin/init\n")
+	static("/proc/version", p.ProcVersion+"\n")
+	static("/proc/cmdline", p.Cmdline+"\n")
 	static("/proc/filesystems", "nodev\tsysfs\nnodev\trootfs\nnodev\tramfs\nnodev\tproc\nnodev\ttmpfs\nnodev\tdevpts\n\tsquashfs\n\tjffs2\n")
 	static("/proc/sys/kernel/hostname", d.Hostname+"\n")
 	static("/proc/sys/kernel/random/boot_id", d.BootID+"\n")

@@ -48,7 +48,9 @@ func New(env sensor.Env, decode sensor.Decode) (sensor.Sensor, error) {
 		return nil, err
 	}
 	p := b.Device.Profile.SSH
-	keys, err := hostKeys(env.Seed, p.HostKeyTypes)
+	// one device, one set of keys: each profile of an install has its own
+	keySeed := append(append([]byte(nil), env.Seed...), "/profile/"+b.Device.Profile.Name...)
+	keys, err := hostKeys(keySeed, p.HostKeyTypes)
 	if err != nil {
 		return nil, fmt.Errorf("ssh: host keys: %w", err)
 	}

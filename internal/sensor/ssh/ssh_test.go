@@ -230,8 +230,8 @@ func TestInteractiveShell(t *testing.T) {
 }
 
 func TestHostKeysFromSeed(t *testing.T) {
-	fp := func(seed string) []string {
-		s, err := kssh.New(sensor.Env{Seed: []byte(seed), Services: map[string]any{}}, sensortest.DecodeYAML("profile: nas-x86_64\n"))
+	fpOf := func(seed, profile string) []string {
+		s, err := kssh.New(sensor.Env{Seed: []byte(seed), Services: map[string]any{}}, sensortest.DecodeYAML("profile: "+profile+"\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,6 +241,7 @@ func TestHostKeysFromSeed(t *testing.T) {
 		}
 		return out
 	}
+	fp := func(seed string) []string { return fpOf(seed, "nas-x86_64") }
 	a, a2, b := fp("install-a"), fp("install-a"), fp("install-b")
 	if len(a) != 3 || !slices.Equal(a, a2) {
 		t.Fatalf("keys %v vs %v", a, a2)
@@ -248,6 +249,12 @@ func TestHostKeysFromSeed(t *testing.T) {
 	for i := range a {
 		if a[i] == b[i] {
 			t.Fatalf("two installations share host key %s", a[i])
+		}
+	}
+	// two devices of one installation do not share keys either
+	for _, k := range fpOf("install-a", "openwrt-aarch64") {
+		if slices.Contains(a, k) {
+			t.Fatalf("profiles of one installation share host key %s", k)
 		}
 	}
 }

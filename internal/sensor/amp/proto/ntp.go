@@ -3,6 +3,7 @@ package proto
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -65,7 +66,8 @@ func newNTP(id Identity, o Options) (Handler, error) {
 		var e monEntry
 		switch {
 		case i < 3:
-			e.addr = [4]byte{203, 0, 113, byte(1 + r.IntN(250))}
+			// upstream servers: public pool-like addresses, per install
+			e.addr = zoneRand{next: func(n int) int { return r.IntN(n) }}.v4().As4()
 			e.port, e.mode = 123, 4
 		default:
 			e.addr = id.LANHost(2 + r.IntN(250)).As4()
@@ -197,7 +199,8 @@ func (h *ntpHandler) control(req []byte, vn byte) (Reply, error) {
 		}
 		data = string(b)
 	case op == ntpOpReadVar:
-		data = `srcadr=203.0.113.9, srcport=123, dstadr=` + h.id.LANHost(1).String() + `, dstport=123, leap=0, stratum=1, precision=-20, rootdelay=0.000, rootdisp=0.396, refid=GPS, reach=377, unreach=0, hmode=3, pmode=4, hpoll=10, ppoll=10` + "\r\n"
+		up := h.peers[0].addr
+		data = `srcadr=` + netip.AddrFrom4(up).String() + `, srcport=123, dstadr=` + h.id.LANHost(1).String() + `, dstport=123, leap=0, stratum=1, precision=-20, rootdelay=0.000, rootdisp=0.396, refid=GPS, reach=377, unreach=0, hmode=3, pmode=4, hpoll=10, ppoll=10` + "\r\n"
 	default:
 		content += " unsupported"
 		return Reply{Content: content, Packets: [][]byte{h.ctlPacket(vn, op|0x40, seq, assoc, 0, 0x0500, nil, false)}}, nil
