@@ -121,7 +121,7 @@ func run(n int, bin, driver string) error {
 		return err
 	}
 	defer b.Close()
-	sp, err := bus.OpenSpool(filepath.Join(dir, "spool"), b, 8<<30, nil)
+	sp, err := bus.OpenSpool(filepath.Join(dir, "spool"), b, bus.SpoolOptions{MaxBytes: 8 << 30})
 	if err != nil {
 		return err
 	}

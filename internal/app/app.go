@@ -75,7 +75,41 @@ func Seed(dataDir string) ([]byte, error) {
 
 func connectBus(ctx context.Context, cfg *config.Config, name string, logger *slog.Logger) (*bus.Bus, error) {
 	return bus.Connect(ctx, bus.Options{URL: cfg.Bus.URL, Listen: cfg.Bus.Listen, DataDir: cfg.DataDir,
-		Replicas: cfg.Bus.Replicas, Name: name, Logger: logger})
+		Replicas: cfg.Bus.Replicas, Name: name, Logger: logger,
+		Samples: bus.SampleLimits{MaxBytes: cfg.Bus.Samples.MaxBytes, BudgetBytes: cfg.Bus.Samples.BudgetBytes, Policy: cfg.Bus.Samples.Policy}})
+}
+
+// spoolOptions are the spool's settings from the config.
+func spoolOptions(cfg *config.Config, logger *slog.Logger) bus.SpoolOptions {
+	fsync, _ := cfg.Bus.SpoolFsyncInterval()
+	return bus.SpoolOptions{MaxBytes: cfg.Bus.SpoolMaxBytes, Fsync: fsync, SampleMaxBytes: cfg.Bus.Samples.MaxBytes, Logger: logger}
+}
+
+// checkStreams compares the streams with this process's configuration once
+// the bus is reachable. The collector owns them and creates what is
+// missing; every other process only warns, so that one process started
+// with a default setting never changes a site's streams.
+func checkStreams(ctx context.Context, b *bus.Bus, owner bool, logger *slog.Logger) {
+	for ctx.Err() == nil {
+		var diffs []string
+		var err error
+		if owner {
+			diffs, err = b.Ensure(ctx)
+		} else {
+			diffs, err = b.Check(ctx)
+		}
+		if err == nil {
+			for _, d := range diffs {
+				logger.Warn("bus configuration differs; run 'kansoku bus init' with the site's configuration to change it", "what", d)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-b.Connected():
+		case <-time.After(5 * time.Second):
+		}
+	}
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {

@@ -235,10 +235,10 @@ func TestCollectorKilledMidIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.Ensure(context.Background()); err != nil {
+	if _, err := b.Ensure(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := bus.OpenSpool(t.TempDir(), b, 1<<30, nil)
+	sp, err := bus.OpenSpool(t.TempDir(), b, bus.SpoolOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

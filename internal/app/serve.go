@@ -17,6 +17,7 @@ import (
 	"github.com/kansoku/kansoku/internal/eventlog"
 	"github.com/kansoku/kansoku/internal/export/cowrie"
 	"github.com/kansoku/kansoku/internal/geoip"
+	"github.com/kansoku/kansoku/internal/metrics"
 	"github.com/kansoku/kansoku/internal/sensor"
 	"github.com/kansoku/kansoku/internal/web"
 	"github.com/kansoku/kansoku/internal/worker"
@@ -81,6 +82,29 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		listeners = append(listeners, Listener{Part: "bus", Name: "nats", Transport: "tcp", Addr: u})
 	}
 	var wg sync.WaitGroup
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	if cfg.Metrics.Listen != "" {
+		ln, err := listenTCP(ctx, "metrics", cfg.Metrics.Listen)
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, Listener{Part: "metrics", Name: "http", Transport: "tcp", Addr: "http://" + ln.Addr().String()})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := metrics.Serve(bgCtx, ln); err != nil {
+				logger.Error("metrics listener stopped", "err", err)
+			}
+		}()
+	}
+	if !b.Embedded() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			checkStreams(bgCtx, b, o.Parts.Collector, logger.With("part", "bus"))
+		}()
+	}
 	var (
 		spool   *bus.Spool
 		runners []*sensor.Runner
@@ -91,7 +115,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	defer stopSpool()
 	var spoolDone chan struct{}
 	if o.Parts.Sensors || o.Parts.Workers {
-		spool, err = bus.OpenSpool(filepath.Join(cfg.DataDir, "spool"), b, cfg.Bus.SpoolMaxBytes, logger.With("part", "spool"))
+		spool, err = bus.OpenSpool(filepath.Join(cfg.DataDir, "spool"), b, spoolOptions(cfg, logger.With("part", "spool")))
 		if err != nil {
 			return err
 		}
@@ -287,8 +311,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if spool != nil {
 		stopSpool()
 		<-spoolDone
-		if p := spool.Pending(); p > 0 {
-			logger.Warn("events left in the spool for the next start", "bytes", p)
+		if st := spool.Stats(); st.PendingEvents > 0 {
+			logger.Warn("events left in the spool for the next start", "events", st.PendingEvents, "bytes", st.PendingBytes)
 		}
 	}
 	if coll != nil {
@@ -298,6 +322,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	<-collDone
 	stopAlerts()
 	stopPortal()
+	stopBackground()
 	wg.Wait()
 	logger.Info("stopped")
 	return nil

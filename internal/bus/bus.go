@@ -15,8 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/metrics"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -28,6 +30,9 @@ const (
 	JobsStream       = "JOBS"
 	SamplesBucket    = "samples"
 	RecordingsBucket = "recordings"
+	// BodiesBucket holds the bodies of events too large for one message
+	// (the server's max_payload); the message then carries a reference.
+	BodiesBucket = "event-bodies"
 )
 
 // Options configure Connect.
@@ -38,6 +43,15 @@ type Options struct {
 	Replicas int
 	Name     string // client connection name
 	Logger   *slog.Logger
+	// Samples bounds the samples bucket (set by its owner, see Ensure).
+	Samples SampleLimits
+}
+
+// SampleLimits are the samples bucket's budget and what happens at it.
+type SampleLimits struct {
+	MaxBytes    int64  // one sample; larger ones are refused at the sensor
+	BudgetBytes int64  // the whole bucket; 0: unbounded
+	Policy      string // at the budget: "oldest" (delete oldest first) or "refuse" (drop the new one)
 }
 
 // Bus is a connection to the bus, owning the embedded server if it started one.
@@ -47,6 +61,10 @@ type Bus struct {
 	srv    *server.Server
 	opts   Options
 	logger *slog.Logger
+
+	connMu    sync.Mutex
+	connected chan struct{} // closed at the next (re)connect, then replaced
+	everUp    bool
 }
 
 // Connect starts or joins the bus. With an external URL it returns at once
@@ -59,15 +77,23 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 	if o.Replicas < 1 {
 		o.Replicas = 1
 	}
-	b := &Bus{opts: o, logger: o.Logger}
+	b := &Bus{opts: o, logger: o.Logger, connected: make(chan struct{})}
 	copts := []nats.Option{nats.Name(o.Name), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond),
 		nats.RetryOnFailedConnect(true), nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			msg := "disconnected"
 			if err != nil {
-				o.Logger.Warn("bus disconnected", "err", err)
+				msg += ": " + err.Error()
+			}
+			metrics.Process.Set("bus", msg)
+			if err != nil {
+				o.Logger.Warn("bus disconnected; events wait in the spool", "err", err)
 			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { o.Logger.Info("bus reconnected", "url", nc.ConnectedUrlRedacted()) }),
+		// A process that started while the bus was unreachable says so
+		// when it finally connects, not only on later reconnects.
+		nats.ConnectHandler(func(nc *nats.Conn) { b.up(nc, "bus connected") }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { b.up(nc, "bus reconnected") }),
 	}
 	url := o.URL
 	if url == "" {
@@ -84,6 +110,12 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 		return nil, fmt.Errorf("bus: connect %s: %w", url, err)
 	}
 	b.NC = nc
+	if nc.IsConnected() {
+		b.up(nc, "bus connected")
+	} else {
+		metrics.Process.Set("bus", "not connected yet")
+		o.Logger.Warn("bus unreachable; retrying in the background, events wait in the spool", "url", url)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		b.Close()
@@ -91,7 +123,8 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 	}
 	b.JS = js
 	if b.srv != nil {
-		if err := b.Ensure(ctx); err != nil {
+		// The embedded server is this process's own: it owns the streams.
+		if _, err := b.Ensure(ctx); err != nil {
 			b.Close()
 			return nil, err
 		}
@@ -129,6 +162,42 @@ func startEmbedded(o Options) (*server.Server, error) {
 	return srv, nil
 }
 
+// up records a (re)connection: health, log, and a wake-up for whoever waits
+// in Connected. Both the handler and Connect may see the first connection.
+func (b *Bus) up(nc *nats.Conn, msg string) {
+	b.connMu.Lock()
+	if msg == "bus connected" && b.everUp {
+		b.connMu.Unlock()
+		return
+	}
+	b.everUp = true
+	close(b.connected)
+	b.connected = make(chan struct{})
+	b.connMu.Unlock()
+	if was, lasted := metrics.Process.Clear("bus"); was {
+		b.logger.Info(msg, "url", nc.ConnectedUrlRedacted(), "max_payload", nc.MaxPayload(), "after", lasted.Round(time.Millisecond))
+		return
+	}
+	b.logger.Info(msg, "url", nc.ConnectedUrlRedacted(), "max_payload", nc.MaxPayload())
+}
+
+// Connected returns a channel closed at the next (re)connection.
+func (b *Bus) Connected() <-chan struct{} {
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	return b.connected
+}
+
+// MaxPayload is the largest message the connected server accepts (1 MiB
+// by default for nats-server, 8 MiB for the embedded one); 0 when not
+// connected.
+func (b *Bus) MaxPayload() int64 {
+	if b.NC == nil || !b.NC.IsConnected() {
+		return 0
+	}
+	return b.NC.MaxPayload()
+}
+
 // ClientURL is the embedded server's address when it listens, else "".
 func (b *Bus) ClientURL() string {
 	if b.srv == nil || b.opts.Listen == "" {
@@ -139,35 +208,6 @@ func (b *Bus) ClientURL() string {
 
 // Embedded reports whether this process runs the NATS server.
 func (b *Bus) Embedded() bool { return b.srv != nil }
-
-// Ensure creates or updates the streams and buckets; idempotent.
-func (b *Bus) Ensure(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	_, err := b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: EventsStream, Subjects: []string{"events.>"}, Storage: jetstream.FileStorage,
-		Retention: jetstream.LimitsPolicy, MaxAge: 7 * 24 * time.Hour, Duplicates: 2 * time.Minute,
-		Replicas: b.opts.Replicas, Description: "kansoku events from every sensor",
-	})
-	if err != nil {
-		return fmt.Errorf("bus: stream %s: %w", EventsStream, err)
-	}
-	_, err = b.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: JobsStream, Subjects: []string{"jobs.>"}, Storage: jetstream.FileStorage,
-		Retention: jetstream.WorkQueuePolicy, Duplicates: 10 * time.Minute, Replicas: b.opts.Replicas,
-		Description: "kansoku work queue (analysis jobs)",
-	})
-	if err != nil {
-		return fmt.Errorf("bus: stream %s: %w", JobsStream, err)
-	}
-	for _, name := range []string{SamplesBucket, RecordingsBucket} {
-		_, err := b.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: name, Storage: jetstream.FileStorage, Replicas: b.opts.Replicas})
-		if err != nil {
-			return fmt.Errorf("bus: bucket %s: %w", name, err)
-		}
-	}
-	return nil
-}
 
 // Get returns an object (a sample by sha256, a recording by session id).
 func (b *Bus) Get(ctx context.Context, bucket, name string) ([]byte, error) {

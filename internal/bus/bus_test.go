@@ -31,6 +31,12 @@ func emitN(t *testing.T, sp *bus.Spool, n int, tag string) map[string]bool {
 // returns how often each id arrived in acknowledged batches.
 func collect(t *testing.T, b *bus.Bus, want map[string]bool) map[string]int {
 	t.Helper()
+	return collectFn(t, b, want, nil)
+}
+
+// collectFn is collect that also shows each event to fn.
+func collectFn(t *testing.T, b *bus.Bus, want map[string]bool, fn func(*event.Event)) map[string]int {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var mu sync.Mutex
@@ -44,6 +50,9 @@ func collect(t *testing.T, b *bus.Bus, want map[string]bool) map[string]int {
 				continue
 			}
 			got[d.Event.ID]++
+			if fn != nil {
+				fn(d.Event)
+			}
 		}
 		seen := 0
 		for id := range want {
@@ -69,7 +78,7 @@ func TestEmbeddedRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	sp, err := bus.OpenSpool(dir+"/spool", b, 1<<30, nil)
+	sp, err := bus.OpenSpool(dir+"/spool", b, bus.SpoolOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +129,10 @@ func TestBuffersWhileBusIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.Ensure(context.Background()); err != nil {
+	if _, err := b.Ensure(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := bus.OpenSpool(t.TempDir(), b, 1<<30, nil)
+	sp, err := bus.OpenSpool(t.TempDir(), b, bus.SpoolOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,8 @@
 package bus
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,81 +13,147 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kansoku/kansoku/internal/event"
+	"github.com/kansoku/kansoku/internal/metrics"
 	"github.com/kansoku/kansoku/internal/sensor"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
-// ErrSpoolFull is returned by Emit when the bus has been unreachable so long
-// that the spool reached its size cap.
-var ErrSpoolFull = errors.New("bus: spool full")
+// Errors Emit and PutSample return; each refused event or sample is also
+// counted in kansoku_bus_events_dropped_total or samples_dropped_total.
+var (
+	ErrSpoolFull      = errors.New("bus: spool full")
+	ErrSpoolClosed    = errors.New("bus: spool closed")
+	ErrEventTooLarge  = errors.New("bus: event too large")
+	ErrSampleTooLarge = errors.New("bus: sample too large")
+)
 
-const segmentMax = 16 << 20
+const (
+	segmentMax = 16 << 20
+	// MaxEventBytes bounds one spooled event. Events larger than the
+	// server's max_payload travel as a reference to the event-bodies
+	// bucket; this only stops a runaway event from filling the disk.
+	MaxEventBytes = 64 << 20
+	// DefaultFsync is the default power-loss window (see SpoolOptions).
+	DefaultFsync = time.Second
+	// FsyncAlways and FsyncNever are the special SpoolOptions.Fsync values.
+	FsyncAlways time.Duration = -1
+	FsyncNever  time.Duration = -2
+)
+
+// SpoolOptions configure OpenSpool.
+type SpoolOptions struct {
+	// MaxBytes caps the events waiting on disk; beyond it Emit refuses.
+	MaxBytes int64
+	// Fsync is how long a written event may wait for fsync(2), which is the
+	// window a power loss or kernel crash can take (0: DefaultFsync). Emit
+	// always hands the event to the kernel (write(2)) before it returns, so
+	// a killed or crashed kansoku process loses nothing it emitted whatever
+	// this is. FsyncAlways syncs before Emit returns (group commit:
+	// concurrent emitters share one fsync); FsyncNever leaves it to the
+	// kernel's writeback.
+	Fsync time.Duration
+	// SampleMaxBytes refuses larger samples (0: no cap).
+	SampleMaxBytes int64
+	Logger         *slog.Logger
+}
 
 // Spool is the sensors' Emitter: every event and sample is written to disk
 // first and then forwarded to JetStream in order, with the event id as the
 // message id so the server drops redeliveries. A sensor whose bus is down
 // keeps emitting into the spool and delivers it all when the bus returns.
+//
+// Nothing waits in memory: Emit appends the event's line to the current
+// segment file with one write(2), so the forwarder, a restart, or a reader
+// after kill -9 sees it. A failed write (a full disk) is undone, counted and
+// reported, and the next Emit simply tries again.
 type Spool struct {
-	dir      string
-	bus      *Bus
-	maxBytes int64
-	logger   *slog.Logger
+	dir    string
+	bus    *Bus
+	o      SpoolOptions
+	logger *slog.Logger
 
-	mu      sync.Mutex
-	seg     uint64 // current write segment
-	f       *os.File
-	w       *bufio.Writer
-	size    int64 // bytes in unforwarded segments (approximate)
-	dirty   bool
-	closed  bool
-	kick    chan struct{}
-	flushed chan struct{}
+	mu         sync.Mutex
+	seg        uint64   // current write segment
+	f          *os.File // nil until the segment's first write
+	fsize      int64
+	pendBytes  int64 // bytes of events not yet acknowledged by the server
+	pendEvents int64
+	oldest     time.Time // when the oldest unforwarded event was written
+	closed     bool
+	writeErr   error // the last write error, until a write succeeds
+	errDropped int64 // events dropped since writeErr began
+	lastErrLog time.Time
+	written    uint64 // events written, for group commit
+	syncArmed  bool
+	kick       chan struct{}
 
-	fwdMu   sync.Mutex
-	fwdSeg  uint64
-	fwdOff  int64
-	ensured bool
+	syncMu sync.Mutex
+	synced atomic.Uint64
+
+	files    atomic.Int32 // samples or recordings waiting for upload
+	dropped  atomic.Int64
+	parked   atomic.Int64
+	wakeups  atomic.Int64
+	fwdMu    sync.Mutex
+	fwdSeg   uint64
+	fwdOff   int64
+	ckpt     *os.File
+	fwdState fwdState
 }
 
 var _ sensor.Emitter = (*Spool)(nil)
 
 // OpenSpool opens (or recovers) the spool in dir, forwarding to b.
-func OpenSpool(dir string, b *Bus, maxBytes int64, logger *slog.Logger) (*Spool, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+func OpenSpool(dir string, b *Bus, o SpoolOptions) (*Spool, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	for _, d := range []string{dir, filepath.Join(dir, "samples"), filepath.Join(dir, "recordings")} {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 1 << 30
+	}
+	if o.Fsync == 0 {
+		o.Fsync = DefaultFsync
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "samples"), filepath.Join(dir, "recordings"), filepath.Join(dir, "parked")} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("bus: spool: %w", err)
 		}
 	}
-	s := &Spool{dir: dir, bus: b, maxBytes: maxBytes, logger: logger, kick: make(chan struct{}, 1), flushed: make(chan struct{})}
+	s := &Spool{dir: dir, bus: b, o: o, logger: o.Logger, kick: make(chan struct{}, 1)}
+	ck, err := os.OpenFile(filepath.Join(dir, "checkpoint"), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("bus: spool checkpoint: %w", err)
+	}
+	s.ckpt = ck
 	segs, err := s.segments()
 	if err != nil {
+		ck.Close()
 		return nil, err
-	}
-	for _, n := range segs {
-		if fi, err := os.Stat(s.segPath(n)); err == nil {
-			s.size += fi.Size()
-		}
 	}
 	s.fwdSeg, s.fwdOff = s.readCheckpoint()
 	if len(segs) > 0 {
 		s.seg = segs[len(segs)-1] + 1
-		if s.fwdSeg < segs[0] {
+		if s.fwdSeg < segs[0] || s.fwdSeg > segs[len(segs)-1] {
 			s.fwdSeg, s.fwdOff = segs[0], 0
 		}
 	} else {
 		s.seg = max(s.fwdSeg, 1)
 		s.fwdSeg, s.fwdOff = s.seg, 0
 	}
-	if err := s.openSegment(); err != nil {
+	if err := s.recount(segs); err != nil {
+		ck.Close()
 		return nil, err
 	}
+	for _, kind := range []string{"samples", "recordings"} {
+		if ents, err := os.ReadDir(filepath.Join(dir, kind)); err == nil && len(ents) > 0 {
+			s.files.Store(1)
+		}
+	}
+	activeSpool.Store(s)
 	return s, nil
 }
 
@@ -118,34 +179,89 @@ func (s *Spool) segments() ([]uint64, error) {
 	return out, nil
 }
 
-func (s *Spool) openSegment() error {
-	f, err := os.OpenFile(s.segPath(s.seg), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return fmt.Errorf("bus: spool: %w", err)
+// recount measures the backlog exactly: the lines after the checkpoint.
+// A line cut short by a power loss at the end of the last segment is
+// removed, since it can never be forwarded.
+func (s *Spool) recount(segs []uint64) error {
+	for i, n := range segs {
+		if n < s.fwdSeg {
+			continue
+		}
+		f, err := os.OpenFile(s.segPath(n), os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("bus: spool: %w", err)
+		}
+		from := int64(0)
+		if n == s.fwdSeg {
+			from = s.fwdOff
+		}
+		lines, complete, first, err := countLines(f, from)
+		if err == nil && i == len(segs)-1 {
+			if fi, serr := f.Stat(); serr == nil && fi.Size() > complete {
+				s.logger.Warn("spool: removing a partly written last line", "segment", n, "bytes", fi.Size()-complete)
+				err = f.Truncate(complete)
+			}
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("bus: spool: recount %d: %w", n, err)
+		}
+		s.pendEvents += lines
+		s.pendBytes += complete - from
+		if s.oldest.IsZero() && lines > 0 {
+			s.oldest = lineTime(first)
+		}
 	}
-	s.f, s.w = f, bufio.NewWriterSize(f, 256<<10)
+	mSpoolBytes.Set(float64(s.pendBytes))
+	mSpoolEvents.Set(float64(s.pendEvents))
 	return nil
 }
 
-func (s *Spool) readCheckpoint() (uint64, int64) {
-	b, err := os.ReadFile(filepath.Join(s.dir, "checkpoint"))
-	if err != nil {
-		return 0, 0
+// countLines counts complete lines in f from offset from; complete is the
+// offset just past the last newline, first the first line's id.
+func countLines(f *os.File, from int64) (lines, complete int64, first []byte, err error) {
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return 0, 0, nil, err
 	}
-	var seg uint64
-	var off int64
-	if _, err := fmt.Sscanf(string(b), "%d %d", &seg, &off); err != nil {
-		return 0, 0
+	buf := make([]byte, 1<<20)
+	off := from
+	complete = from
+	for {
+		n, rerr := f.Read(buf)
+		chunk := buf[:n]
+		for len(chunk) > 0 {
+			i := bytes.IndexByte(chunk, '\n')
+			if i < 0 {
+				off += int64(len(chunk))
+				break
+			}
+			if lines == 0 && first == nil {
+				id, _, _ := bytes.Cut(chunk[:i], []byte{' '})
+				first = bytes.Clone(id)
+			}
+			lines++
+			off += int64(i + 1)
+			complete = off
+			chunk = chunk[i+1:]
+		}
+		if rerr == io.EOF {
+			return lines, complete, first, nil
+		}
+		if rerr != nil {
+			return lines, complete, first, rerr
+		}
 	}
-	return seg, off
 }
 
-func (s *Spool) writeCheckpoint(seg uint64, off int64) error {
-	tmp := filepath.Join(s.dir, "checkpoint.tmp")
-	if err := os.WriteFile(tmp, fmt.Appendf(nil, "%d %d\n", seg, off), 0o640); err != nil {
-		return err
+// lineTime is when a spooled event was made, from its UUIDv7 id; now when
+// the id carries no time.
+func lineTime(id []byte) time.Time {
+	u, err := uuid.ParseBytes(id)
+	if err != nil || u.Version() != 7 {
+		return time.Now()
 	}
-	return os.Rename(tmp, filepath.Join(s.dir, "checkpoint"))
+	sec, nsec := u.Time().UnixTime()
+	return time.Unix(sec, nsec)
 }
 
 // Emit appends the event to the spool. Each line is "id subject json".
@@ -164,335 +280,226 @@ func (s *Spool) Emit(_ context.Context, e *event.Event) error {
 	line = append(line, ' ')
 	line = append(line, js...)
 	line = append(line, '\n')
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("bus: spool closed")
+	if len(line) > MaxEventBytes {
+		s.drop("too_large")
+		s.logger.Error("event dropped: larger than the spool takes", "kind", e.Kind, "bytes", len(line), "max", MaxEventBytes)
+		return fmt.Errorf("%w: %d bytes", ErrEventTooLarge, len(line))
 	}
-	if s.size+int64(len(line)) > s.maxBytes {
-		mSpoolDropped.Inc()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.drop("closed")
+		return ErrSpoolClosed
+	}
+	if s.pendBytes+int64(len(line)) > s.o.MaxBytes {
+		s.failedLocked("full", ErrSpoolFull)
+		s.mu.Unlock()
 		return ErrSpoolFull
 	}
-	if _, err := s.w.Write(line); err != nil {
+	if err := s.appendLocked(line); err != nil {
+		s.failedLocked("write_error", err)
+		s.mu.Unlock()
 		return fmt.Errorf("bus: spool write: %w", err)
 	}
-	s.size += int64(len(line))
-	s.dirty = true
+	s.recoveredLocked()
+	s.written++
+	seq := s.written
+	if s.o.Fsync > 0 && !s.syncArmed {
+		s.syncArmed = true
+		time.AfterFunc(s.o.Fsync, s.timedSync)
+	}
+	s.mu.Unlock()
 	mSpooled.Inc()
-	if fi, _ := s.f.Stat(); fi != nil && fi.Size()+int64(s.w.Buffered()) > segmentMax {
-		if err := s.rotateLocked(); err != nil {
+	s.wake()
+	if s.o.Fsync == FsyncAlways {
+		if err := s.syncTo(seq); err != nil {
+			return fmt.Errorf("bus: spool fsync: %w", err)
+		}
+	}
+	return nil
+}
+
+// appendLocked writes one line to the current segment, opening it first
+// if needed, and undoes a partial write so the next line starts clean.
+func (s *Spool) appendLocked(line []byte) error {
+	if s.f == nil {
+		f, err := os.OpenFile(s.segPath(s.seg), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
 			return err
 		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		s.f, s.fsize = f, fi.Size()
+		if s.o.Fsync != FsyncNever {
+			syncDir(s.dir)
+		}
+	}
+	n, err := s.f.Write(line)
+	if err != nil {
+		if n > 0 {
+			if terr := s.f.Truncate(s.fsize); terr != nil {
+				// The partial line cannot be removed: leave it at the end of
+				// this segment (the forwarder skips an unfinished last line
+				// of a finished segment) and continue in a fresh one.
+				s.closeSegmentLocked()
+			}
+		}
+		return err
+	}
+	s.fsize += int64(n)
+	if s.pendEvents == 0 {
+		s.oldest = time.Now()
+	}
+	s.pendBytes += int64(n)
+	s.pendEvents++
+	mSpoolBytes.Set(float64(s.pendBytes))
+	mSpoolEvents.Set(float64(s.pendEvents))
+	if s.fsize >= segmentMax {
+		s.closeSegmentLocked()
 	}
 	return nil
 }
 
-func (s *Spool) rotateLocked() error {
-	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("bus: spool flush: %w", err)
+// closeSegmentLocked finishes the current segment; the next write opens
+// the next one.
+func (s *Spool) closeSegmentLocked() {
+	if s.f == nil {
+		return
+	}
+	if s.o.Fsync != FsyncNever {
+		_ = s.f.Sync()
 	}
 	_ = s.f.Close()
+	s.f = nil
 	s.seg++
-	return s.openSegment()
 }
 
-// PutSample writes the sample to the spool; the forwarder uploads it to the
-// samples bucket before any event emitted after this call.
-func (s *Spool) PutSample(_ context.Context, data []byte) (sensor.SampleInfo, error) {
-	info := Hashes(data)
-	return info, s.putFile("samples", info.SHA256, data)
-}
-
-// PutRecording spools a session recording for the recordings bucket.
-func (s *Spool) PutRecording(_ context.Context, session string, data []byte) error {
-	if strings.ContainsAny(session, "/\\.") || session == "" {
-		return fmt.Errorf("bus: bad session id %q", session)
-	}
-	return s.putFile("recordings", session, data)
-}
-
-func (s *Spool) putFile(kind, name string, data []byte) error {
-	path := filepath.Join(s.dir, kind, name)
-	if _, err := os.Stat(path); err == nil {
-		return nil
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o640); err != nil {
-		return fmt.Errorf("bus: spool %s: %w", kind, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("bus: spool %s: %w", kind, err)
-	}
-	return nil
-}
-
-// Hashes computes a sample's identity.
-func Hashes(data []byte) sensor.SampleInfo {
-	s2 := sha256.Sum256(data)
-	s1 := sha1.Sum(data)
-	m5 := md5.Sum(data)
-	return sensor.SampleInfo{SHA256: hex.EncodeToString(s2[:]), SHA1: hex.EncodeToString(s1[:]), MD5: hex.EncodeToString(m5[:]), Size: int64(len(data))}
-}
-
-// Run flushes and forwards until ctx is done, then tries for up to drain to
-// forward what is left so that a clean shutdown delivers everything.
-func (s *Spool) Run(ctx context.Context, drain time.Duration) {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	backoff := 100 * time.Millisecond
-	for {
-		select {
-		case <-ctx.Done():
-			s.flush()
-			dctx, cancel := context.WithTimeout(context.Background(), drain)
-			for dctx.Err() == nil {
-				n, err := s.forward(dctx)
-				if err != nil {
-					time.Sleep(50 * time.Millisecond)
-					continue
-				}
-				if n == 0 {
-					break
-				}
-			}
-			cancel()
-			return
-		case <-tick.C:
-		case <-s.kick:
-		}
-		s.flush()
-		for {
-			n, err := s.forward(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.logger.Debug("spool forward failed; retrying", "err", err)
-					select {
-					case <-ctx.Done():
-					case <-time.After(backoff):
-					}
-					backoff = min(backoff*2, 5*time.Second)
-				}
-				break
-			}
-			backoff = 100 * time.Millisecond
-			if n == 0 {
-				break
-			}
-		}
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
 	}
 }
 
-func (s *Spool) flush() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.dirty && s.w != nil {
-		if err := s.w.Flush(); err != nil {
-			s.logger.Error("spool flush failed", "err", err)
-		}
-		s.dirty = false
+// failedLocked counts a refused event and reports the condition: at once
+// the first time, then at most every ten seconds with the count.
+func (s *Spool) failedLocked(reason string, err error) {
+	s.drop(reason)
+	s.errDropped++
+	first := s.writeErr == nil || s.writeErr.Error() != err.Error()
+	s.writeErr = err
+	if first {
+		metrics.Process.Set("spool", fmt.Sprintf("events are being dropped: %v", err))
+	}
+	if first || time.Since(s.lastErrLog) >= 10*time.Second {
+		s.lastErrLog = time.Now()
+		s.logger.Error("spool cannot take events; dropping them until it can", "err", err, "dropped", s.errDropped)
 	}
 }
 
-// Pending reports bytes spooled but not yet forwarded.
-func (s *Spool) Pending() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.size
+func (s *Spool) recoveredLocked() {
+	if s.writeErr == nil {
+		return
+	}
+	s.logger.Warn("spool takes events again", "after", s.writeErr, "dropped", s.errDropped)
+	s.writeErr, s.errDropped = nil, 0
+	metrics.Process.Clear("spool")
 }
 
-// Flush writes buffered events to the spool files and wakes the forwarder.
-func (s *Spool) Flush() {
-	s.flush()
+func (s *Spool) drop(reason string) {
+	s.dropped.Add(1)
+	mSpoolDropped.WithLabelValues(reason).Inc()
+}
+
+func (s *Spool) wake() {
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
 }
 
-// Close flushes and closes the current segment.
-func (s *Spool) Close() error {
+// timedSync is the Fsync > 0 timer: one fsync covers everything written
+// since the timer was armed by the first write after the last sync.
+func (s *Spool) timedSync() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	if s.w != nil {
-		_ = s.w.Flush()
-		return s.f.Close()
-	}
-	return nil
-}
-
-// forward uploads pending files, then publishes one batch of events from the
-// checkpoint and advances it once the server has acknowledged all of them.
-func (s *Spool) forward(ctx context.Context) (int, error) {
-	s.fwdMu.Lock()
-	defer s.fwdMu.Unlock()
-	if !s.bus.NC.IsConnected() {
-		return 0, errors.New("bus: not connected")
-	}
-	if !s.ensured {
-		if err := s.bus.Ensure(ctx); err != nil {
-			return 0, err
-		}
-		s.ensured = true
-	}
-	if err := s.uploadFiles(ctx, "samples", SamplesBucket); err != nil {
-		return 0, err
-	}
-	if err := s.uploadFiles(ctx, "recordings", RecordingsBucket); err != nil {
-		return 0, err
-	}
-	// Up to maxInFlight batches are published before the oldest one's acks
-	// are awaited, so the round trip to the server overlaps the next read;
-	// the checkpoint only ever moves past fully acknowledged batches.
-	const maxInFlight = 4
-	type flight struct {
-		futs  []jetstream.PubAckFuture
-		end   int64
-		bytes int64
-	}
-	var q []flight
-	total := 0
-	off := s.fwdOff
-	settle := func(f flight) error {
-		timeout := time.NewTimer(10 * time.Second)
-		defer timeout.Stop()
-		for _, fu := range f.futs {
-			select {
-			case <-fu.Ok():
-			case err := <-fu.Err():
-				return fmt.Errorf("bus: publish ack: %w", err)
-			case <-timeout.C:
-				return errors.New("bus: publish ack timeout")
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		s.fwdOff = f.end
-		if err := s.writeCheckpoint(s.fwdSeg, s.fwdOff); err != nil {
-			return fmt.Errorf("bus: spool checkpoint: %w", err)
-		}
-		s.mu.Lock()
-		s.size -= f.bytes
-		s.mu.Unlock()
-		mForwarded.Add(float64(len(f.futs)))
-		total += len(f.futs)
-		return nil
-	}
-	for round := 0; round < 16; round++ {
-		lines, end, err := s.readBatchFrom(off, 1000)
-		if err != nil {
-			return total, err
-		}
-		if len(lines) == 0 {
-			break
-		}
-		f := flight{end: end, futs: make([]jetstream.PubAckFuture, 0, len(lines))}
-		for _, l := range lines {
-			id, rest, _ := bytes.Cut(l, []byte{' '})
-			subj, body, _ := bytes.Cut(rest, []byte{' '})
-			m := &nats.Msg{Subject: string(subj), Data: body, Header: nats.Header{}}
-			m.Header.Set(jetstream.MsgIDHeader, string(id))
-			fu, err := s.bus.JS.PublishMsgAsync(m)
-			if err != nil {
-				return total, fmt.Errorf("bus: publish: %w", err)
-			}
-			f.futs = append(f.futs, fu)
-			f.bytes += int64(len(l)) + 1
-		}
-		off = end
-		q = append(q, f)
-		if len(q) >= maxInFlight {
-			if err := settle(q[0]); err != nil {
-				return total, err
-			}
-			q = q[1:]
-		}
-	}
-	for _, f := range q {
-		if err := settle(f); err != nil {
-			return total, err
-		}
-	}
-	if total == 0 {
-		return 0, s.advanceSegment()
-	}
-	return total, nil
-}
-
-// readBatchFrom reads up to max complete lines of the forwarded segment
-// starting at offset from.
-func (s *Spool) readBatchFrom(from int64, max int) ([][]byte, int64, error) {
-	f, err := os.Open(s.segPath(s.fwdSeg))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, from, nil
-		}
-		return nil, 0, fmt.Errorf("bus: spool read: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		return nil, 0, err
-	}
-	r := bufio.NewReaderSize(f, 1<<20)
-	off := from
-	var lines [][]byte
-	for len(lines) < max {
-		l, err := r.ReadBytes('\n')
-		if err != nil {
-			break // EOF, or a line still being written
-		}
-		off += int64(len(l))
-		if len(l) > 1 {
-			lines = append(lines, l[:len(l)-1])
-		}
-	}
-	return lines, off, nil
-}
-
-// advanceSegment moves past a fully forwarded segment the writer has left.
-func (s *Spool) advanceSegment() error {
-	s.mu.Lock()
-	cur := s.seg
+	s.syncArmed = false
+	seq := s.written
 	s.mu.Unlock()
-	if s.fwdSeg >= cur {
-		return nil
+	if err := s.syncTo(seq); err != nil {
+		s.logger.Error("spool fsync failed", "err", err)
 	}
-	old := s.fwdSeg
-	s.fwdSeg, s.fwdOff = old+1, 0
-	if err := s.writeCheckpoint(s.fwdSeg, 0); err != nil {
-		return err
-	}
-	return os.Remove(s.segPath(old))
 }
 
-func (s *Spool) uploadFiles(ctx context.Context, kind, bucket string) error {
-	dir := filepath.Join(s.dir, kind)
-	ents, err := os.ReadDir(dir)
-	if err != nil || len(ents) == 0 {
-		return err
-	}
-	store, err := s.bus.JS.ObjectStore(ctx, bucket)
-	if err != nil {
-		return fmt.Errorf("bus: bucket %s: %w", bucket, err)
-	}
-	for _, e := range ents {
-		name := e.Name()
-		if strings.HasSuffix(name, ".tmp") {
-			continue
-		}
-		path := filepath.Join(dir, name)
-		if _, err := store.GetInfo(ctx, name); err != nil {
-			data, err := os.ReadFile(path)
-			if err != nil {
+// syncTo returns once an fsync that began after event seq was written has
+// finished. Callers queue on syncMu; whoever gets it syncs for everyone
+// written so far (group commit).
+func (s *Spool) syncTo(seq uint64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	for s.synced.Load() < seq {
+		s.mu.Lock()
+		target, f := s.written, s.f
+		s.mu.Unlock()
+		if f != nil {
+			if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
 				return err
 			}
-			if _, err := store.PutBytes(ctx, name, data); err != nil {
-				return fmt.Errorf("bus: upload %s/%s: %w", bucket, name, err)
-			}
+			// ErrClosed: the segment was finished (and synced) meanwhile.
 		}
-		if err := os.Remove(path); err != nil {
-			return err
-		}
+		s.synced.Store(target)
 	}
 	return nil
+}
+
+// SpoolStats is the spool's state for metrics, logs and tests.
+type SpoolStats struct {
+	PendingEvents int64     // events on disk the server has not acknowledged
+	PendingBytes  int64     // their bytes
+	Oldest        time.Time // when the oldest of them was made; zero if none
+	Dropped       int64     // events refused since open (full, disk error, too large)
+	Parked        int64     // events set aside since open (see docs/deploy.md)
+	Wakeups       int64     // forwarder loop iterations since open
+}
+
+// Stats returns the current state.
+func (s *Spool) Stats() SpoolStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := SpoolStats{PendingEvents: s.pendEvents, PendingBytes: s.pendBytes, Dropped: s.dropped.Load(),
+		Parked: s.parked.Load(), Wakeups: s.wakeups.Load()}
+	if s.pendEvents > 0 {
+		st.Oldest = s.oldest
+	}
+	return st
+}
+
+// Pending reports bytes spooled but not yet forwarded.
+func (s *Spool) Pending() int64 { return s.Stats().PendingBytes }
+
+// Flush wakes the forwarder; events are on disk as soon as Emit returns.
+func (s *Spool) Flush() { s.wake() }
+
+// Close syncs and closes the current segment; later Emits fail.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	activeSpool.CompareAndSwap(s, nil)
+	if s.f != nil {
+		if s.o.Fsync != FsyncNever {
+			_ = s.f.Sync()
+		}
+		_ = s.f.Close()
+		s.f = nil
+	}
+	s.mu.Unlock()
+	s.fwdMu.Lock()
+	defer s.fwdMu.Unlock()
+	return s.ckpt.Close()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/eventlog"
 	"github.com/kansoku/kansoku/internal/geoip"
+	"github.com/kansoku/kansoku/internal/metrics"
 	"github.com/kansoku/kansoku/internal/store"
 )
 
@@ -41,7 +42,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	if c.Durable == "" {
 		c.Durable = "collector"
 	}
-	return c.Bus.ConsumeEvents(ctx, bus.ConsumeOptions{Durable: c.Durable, Batch: c.Batch}, c.Handle)
+	return c.Bus.ConsumeEvents(ctx, bus.ConsumeOptions{Durable: c.Durable, Batch: c.Batch, EnsureStreams: true}, c.Handle)
 }
 
 // Handle stores one batch; exported for tests and benchmarks.
@@ -61,8 +62,12 @@ func (c *Collector) Handle(ctx context.Context, ds []bus.Delivery) error {
 	mWrite.Observe(time.Since(start).Seconds())
 	if err != nil {
 		mErrors.Inc()
+		metrics.Process.Set("store", "write failed: "+err.Error())
 		c.Logger.Error("store write failed; batch will be redelivered", "err", err, "events", len(evs))
 		return err
+	}
+	if was, lasted := metrics.Process.Clear("store"); was {
+		c.Logger.Info("store writes again", "after", lasted.Round(time.Millisecond))
 	}
 	for _, e := range fresh {
 		mEvents.WithLabelValues(e.Honeypot, e.Kind).Inc()

@@ -32,6 +32,7 @@ type Config struct {
 	Portal     Portal                    `yaml:"portal"`
 	Collector  Collector                 `yaml:"collector"`
 	GeoIP      GeoIP                     `yaml:"geoip"`
+	Metrics    Metrics                   `yaml:"metrics"`
 	Sensors    map[string]SensorInstance `yaml:"sensors"`
 
 	// Sections decoded by the packages that own them.
@@ -55,6 +56,9 @@ type Bus struct {
 	Listen        string `yaml:"listen"`
 	SpoolMaxBytes int64  `yaml:"spool_max_bytes"`
 	Replicas      int    `yaml:"replicas"`
+	// SpoolFsync is "always", "never" or a duration (bus.go).
+	SpoolFsync string     `yaml:"spool_fsync"`
+	Samples    BusSamples `yaml:"samples"`
 }
 
 // Store configures the database.
@@ -124,7 +128,7 @@ func Default() *Config {
 		DataDir:    "kansoku-data",
 		SensorName: host,
 		Log:        Log{Level: "info", Format: "text"},
-		Bus:        Bus{SpoolMaxBytes: 1 << 30, Replicas: 1},
+		Bus:        defaultBus(),
 		Store:      Store{Driver: "sqlite"},
 		Portal:     Portal{Listen: "127.0.0.1:8080", CheckWindow: 7 * 24 * time.Hour, CheckPerMinute: 30, FeedSeed: "kansoku"},
 		Collector:  Collector{BatchSize: 1000, JSONL: JSONL{MaxBytes: 100 << 20, Keep: 5, Format: "kansoku"}},
@@ -254,6 +258,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Bus.Replicas < 1 || c.Bus.Replicas > 5 {
 		return c.errAt("bus.replicas", "must be 1..5")
+	}
+	if err := c.validateBusMore(); err != nil {
+		return err
 	}
 	if c.Store.Driver != "sqlite" && c.Store.Driver != "postgres" {
 		return c.errAt("store.driver", "must be sqlite or postgres, not %q", c.Store.Driver)

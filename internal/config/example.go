@@ -39,8 +39,23 @@ bus:
   # Events and samples are spooled on disk before they reach the bus, so a
   # sensor whose bus is down loses nothing; this caps the spool.
   spool_max_bytes: 1073741824
-  # JetStream replicas of the streams (set 3 on a 3-node cluster).
+  # JetStream replicas of the streams (set 3 on a 3-node cluster). Only the
+  # collector (creating what is missing) and 'kansoku bus init' (changing
+  # what exists) apply it; other processes warn when the streams differ.
   replicas: 1
+  # How long a spooled event may wait for fsync(2): what a power loss can
+  # take. "always" syncs before each event is taken (slower), "never" leaves
+  # it to the kernel. A killed or crashed kansoku process loses nothing
+  # either way: every event is written before Emit returns (docs/deploy.md).
+  spool_fsync: 1s
+  samples:
+    # Largest sample a sensor keeps; larger ones are refused and counted.
+    max_bytes: 67108864
+    # Total size of the samples bucket; 0: unbounded.
+    budget_bytes: 21474836480
+    # At the budget: oldest (delete the oldest samples first) or refuse
+    # (keep what is stored, drop the new sample).
+    policy: oldest
 
 store:
   # sqlite (pure Go, one file under data_dir) or postgres (for many
@@ -80,6 +95,12 @@ collector:
     keep: 5
     # kansoku (our event JSON) or cowrie (Cowrie's eventid names and fields).
     format: kansoku
+
+metrics:
+  # Serve /metrics (Prometheus) and /healthz (200 ok, or 503 degraded with
+  # the problems) on this address in every process: sensor, collector,
+  # worker, portal and serve. Empty: none; the portal serves both anyway.
+  listen: ""
 
 geoip:
   # MaxMind-format databases (.mmdb). A missing file means no enrichment.

@@ -182,65 +182,138 @@ type Worker struct {
 	Name     string // the worker's sensor name on its events
 	Logger   *slog.Logger
 	Profiles []*profile.Profile
+	// AckWait overrides jobAckWait (tests).
+	AckWait time.Duration
 }
 
+// jobAckWait is how long a job may go without word from its worker before
+// another worker gets it. A live worker says it is still at work every
+// jobAckWait/3, so a long sandbox run is never taken from it, and a dead
+// worker's job is retried after jobAckWait, not after the analysis timeout.
+const jobAckWait = time.Minute
+
 // Run takes jobs, Config.Workers at a time, until ctx is done; jobs in hand
-// are finished (their runs are bounded by the sandbox timeout).
+// are finished (their runs are bounded by the sandbox timeout). It waits
+// for jobs with long polls, so an idle worker costs one request a poll.
 func (w *Worker) Run(ctx context.Context) error {
 	if w.Logger == nil {
 		w.Logger = slog.New(slog.DiscardHandler)
 	}
 	n := max(w.Config.Workers, 1)
-	var cons jetstream.Consumer
-	for {
-		var err error
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		cons, err = w.Bus.JS.CreateOrUpdateConsumer(cctx, bus.JobsStream, jetstream.ConsumerConfig{
-			Durable: "analysis", FilterSubject: "jobs." + subject, AckPolicy: jetstream.AckExplicitPolicy,
-			AckWait: w.Config.Timeout*3 + time.Minute, MaxDeliver: w.Config.MaxAttempts, MaxAckPending: 1024,
-		})
-		cancel()
-		if err == nil {
-			break
-		}
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			_ = w.Bus.Ensure(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, n)
 	defer wg.Wait()
+	go w.watchQueue(ctx)
 	for ctx.Err() == nil {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		cons := w.consumer(ctx)
+		if cons == nil {
 			return nil
 		}
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			<-sem
-			continue
+		for ctx.Err() == nil {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+			fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			batch, err := cons.Fetch(1, jetstream.FetchContext(fctx), jetstream.FetchHeartbeat(5*time.Second))
+			if err != nil {
+				cancel()
+				<-sem
+				if gone(err) {
+					break
+				}
+				w.pause(ctx)
+				continue
+			}
+			got := false
+			for m := range batch.Messages() {
+				got = true
+				wg.Add(1)
+				go func(m jetstream.Msg) {
+					defer wg.Done()
+					defer func() { <-sem }()
+					w.handle(context.WithoutCancel(ctx), m)
+				}(m)
+			}
+			cancel()
+			if !got {
+				<-sem
+				if err := batch.Error(); err != nil && gone(err) {
+					break
+				}
+			}
 		}
-		got := false
-		for m := range batch.Messages() {
-			got = true
-			wg.Add(1)
-			go func(m jetstream.Msg) {
-				defer wg.Done()
-				defer func() { <-sem }()
-				w.handle(context.WithoutCancel(ctx), m)
-			}(m)
-		}
-		if !got {
-			<-sem
+		if ctx.Err() == nil {
+			w.Logger.Warn("analysis consumer vanished; recreating it")
 		}
 	}
 	return nil
+}
+
+func (w *Worker) ackWait() time.Duration {
+	if w.AckWait > 0 {
+		return w.AckWait
+	}
+	return jobAckWait
+}
+
+// gone tells a consumer that no longer exists (deleted, or lost with the
+// server that held it) from a poll that merely timed out.
+func gone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted)
+}
+
+func (w *Worker) pause(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
+}
+
+// consumer creates or finds the job consumer, retrying until ctx is done.
+// Deliveries are not capped: a job whose workers died on every attempt is
+// marked failed by the worker that gets it once more (see handle), rather
+// than dropped by the server without a word.
+func (w *Worker) consumer(ctx context.Context) jetstream.Consumer {
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cons, err := w.Bus.JS.CreateOrUpdateConsumer(cctx, bus.JobsStream, jetstream.ConsumerConfig{
+			Durable: "analysis", FilterSubject: "jobs." + subject, AckPolicy: jetstream.AckExplicitPolicy,
+			AckWait: w.ackWait(), MaxDeliver: -1, MaxAckPending: 1024,
+		})
+		cancel()
+		if err == nil {
+			return cons
+		}
+		w.Logger.Warn("cannot create the analysis consumer; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// watchQueue publishes the queue depth while the worker runs.
+func (w *Worker) watchQueue(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, err := w.Bus.JS.Consumer(ictx, bus.JobsStream, "analysis")
+		if err == nil {
+			if info, err := c.Info(ictx); err == nil {
+				mQueue.Set(float64(info.NumPending + uint64(info.NumAckPending)))
+			}
+		}
+		cancel()
+	}
 }
 
 func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
@@ -250,10 +323,21 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
+	tries := uint64(1)
+	if md, err := m.Metadata(); err == nil {
+		tries = md.NumDelivered
+	}
+	if tries > 1 {
+		mRetries.Inc()
+	}
+	if attempts := uint64(max(w.Config.MaxAttempts, 1)); tries > attempts {
+		w.giveUp(ctx, m, j, attempts)
+		return
+	}
 	// Keep the job ours while the sandbox runs.
 	stop := make(chan struct{})
 	go func() {
-		t := time.NewTicker(30 * time.Second)
+		t := time.NewTicker(w.ackWait() / 3)
 		defer t.Stop()
 		for {
 			select {
@@ -280,6 +364,24 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	_ = m.Ack()
+}
+
+// giveUp marks a job failed after every attempt ended without a report
+// (the worker died or was killed each time): the report says why, the
+// sample stops being "queued", and the job leaves the queue.
+func (w *Worker) giveUp(ctx context.Context, m jetstream.Msg, j Job, attempts uint64) {
+	reason := fmt.Sprintf("no worker finished the analysis in %d attempts (the worker died or was stopped during the run, or could not deliver its report)", attempts)
+	w.Logger.Error("analysis failed for good", "sha256", j.SHA256, "attempts", attempts)
+	e := event.New("sandbox", "analysis.report")
+	e.Sensor, e.Session = w.Name, j.Session
+	e.Set("sha256", j.SHA256).Set("status", "failed").Set("error", reason).Set("attempts", attempts)
+	if err := w.Emitter.Emit(ctx, e); err != nil {
+		w.Logger.Error("emit failed report", "sha256", j.SHA256, "err", err)
+		_ = m.NakWithDelay(30 * time.Second)
+		return
+	}
+	mFailed.Inc()
+	_ = m.Term()
 }
 
 // Analyze runs the static and (if enabled and possible) dynamic analysis

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/kansoku/kansoku/internal/sensortest"
 	"github.com/kansoku/kansoku/internal/store/sqlite"
 	"github.com/kansoku/kansoku/internal/worker"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestMain(m *testing.M) {
@@ -66,7 +68,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	sp, err := bus.OpenSpool(filepath.Join(dir, "spool"), b, 1<<30, nil)
+	sp, err := bus.OpenSpool(filepath.Join(dir, "spool"), b, bus.SpoolOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,12 +176,67 @@ func TestFailedJobsAreRetriedBounded(t *testing.T) {
 	}
 }
 
+// TestJobMarkedFailedAfterDeadWorkers (#13.6): a job whose worker dies on
+// every attempt is not dropped silently: the worker that gets it once more
+// emits a failed report with the reason, so the sample stops being
+// "queued", and the first retry comes after the ack wait.
+func TestJobMarkedFailedAfterDeadWorkers(t *testing.T) {
+	e := setup(t)
+	sha := e.capture(t, []byte("#!/bin/sh\necho dead workers\n"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const ackWait = 500 * time.Millisecond
+	// Two workers take the job and die without a word.
+	cons, err := e.bus.JS.CreateOrUpdateConsumer(ctx, bus.JobsStream, jetstream.ConsumerConfig{Durable: "analysis",
+		FilterSubject: "jobs.analysis", AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait, MaxDeliver: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for range batch.Messages() {
+			n++
+		}
+		if n != 1 {
+			t.Fatalf("dead worker %d got %d jobs", i, n)
+		}
+	}
+	cfg := worker.DefaultConfig()
+	cfg.Dynamic = false
+	cfg.MaxAttempts = 2
+	rec := sensortest.NewRecorder()
+	w := &worker.Worker{Bus: e.bus, Emitter: rec, Config: cfg, Name: "w1", AckWait: ackWait}
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	evs := rec.WaitFor(t, "analysis.report", 30*time.Second, func(evs []*event.Event) bool {
+		return sensortest.Count(evs, "analysis.report", nil) == 1
+	})
+	cancel()
+	<-done
+	rep := evs[0]
+	if rep.Str("sha256") != sha || rep.Str("status") != "failed" || !strings.Contains(rep.Str("error"), "2 attempts") {
+		t.Fatalf("report: status %q error %q", rep.Str("status"), rep.Str("error"))
+	}
+	if _, err := e.db.InsertEvents(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.db.Report(context.Background(), sha); err != nil || r.Status != "failed" || r.Error == "" {
+		t.Fatalf("stored report: %+v %v", r, err)
+	}
+}
+
 type countingEmitter struct {
 	*sensortest.Recorder
 	n atomic.Int32
 }
 
-func (c *countingEmitter) Emit(context.Context, *event.Event) error {
-	c.n.Add(1)
+func (c *countingEmitter) Emit(_ context.Context, e *event.Event) error {
+	if e.Data["attempts"] == nil { // not the give-up report after the last attempt
+		c.n.Add(1)
+	}
 	return errors.New("bus down")
 }

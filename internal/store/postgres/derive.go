@@ -20,13 +20,13 @@ type deriver struct {
 	b       *pgx.Batch
 	daily   map[[4]string]int64
 	portal  map[[3]string]int64
-	known   map[string]bool // sessions ensured in this transaction
-	samples map[string]bool // samples counted as new in this transaction
+	known   map[string]time.Time // sessions ensured in this transaction: the earliest start written
+	samples map[string]bool      // samples counted as new in this transaction
 }
 
 func newDeriver(tx pgx.Tx) *deriver {
 	return &deriver{tx: tx, b: &pgx.Batch{}, daily: map[[4]string]int64{}, portal: map[[3]string]int64{},
-		known: map[string]bool{}, samples: map[string]bool{}}
+		known: map[string]time.Time{}, samples: map[string]bool{}}
 }
 
 func (d *deriver) queue(sql string, args ...any) { d.b.Queue(sql, args...) }
@@ -42,7 +42,8 @@ func (d *deriver) send(ctx context.Context) error {
 }
 
 const ensureSessionSQL = `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
-	VALUES ($1, $2, $3, NULLIF($4, '')::inet, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`
+	VALUES ($1, $2, $3, NULLIF($4, '')::inet, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET start = LEAST(sessions.start, excluded.start)
+	WHERE excluded.start < sessions.start`
 
 func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 	day := e.Time.UTC().Format(time.DateOnly)
@@ -53,7 +54,7 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 		d.ensureSession(e)
 	case "session.closed":
 		d.ensureSession(e)
-		d.queue(`UPDATE sessions SET end_at = $1, duration = $2, bytes_in = $3, bytes_out = $4, reason = $5 WHERE id = $6`,
+		d.queue(`UPDATE sessions SET end_at = GREATEST(end_at, $1), duration = $2, bytes_in = $3, bytes_out = $4, reason = $5 WHERE id = $6`,
 			e.Time, store.FloatOf(e.Data["duration"]), e.Int("bytes_in"), e.Int("bytes_out"), clean(e.Str("reason")), sid)
 	case "login.success":
 		d.ensureSession(e)
@@ -85,13 +86,18 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 	return nil
 }
 
-// ensureSession creates the session row when its connect event was lost to
-// retention or arrives later; a later session.connect then does nothing.
+// ensureSession creates the session row from any of its events, so that
+// the row exists whatever order batches are stored in (collectors store in
+// parallel, and the connect event may be lost to retention). The start is
+// the earliest event time seen, never the first stored.
 func (d *deriver) ensureSession(e *event.Event) {
-	if e.Session == "" || d.known[e.Session] {
+	if e.Session == "" {
 		return
 	}
-	d.known[e.Session] = true
+	if known, ok := d.known[e.Session]; ok && !e.Time.Before(known) {
+		return
+	}
+	d.known[e.Session] = e.Time
 	d.queue(ensureSessionSQL, clean(e.Session), clean(e.Sensor), clean(e.Honeypot), addr(e.SrcIP), int32(e.SrcPort), int32(e.DstPort),
 		e.Time, clean(e.Str("src_country")), e.Int("src_asn"))
 }

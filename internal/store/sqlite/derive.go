@@ -30,7 +30,7 @@ func registerDeriver(f func() tableDeriver) { extraDerivers = append(extraDerive
 type deriver struct {
 	tx    *sql.Tx
 	daily map[[4]string]int64
-	known map[string]bool // sessions already ensured in this transaction
+	known map[string]int64 // sessions ensured in this transaction: the earliest start written
 	extra []tableDeriver
 	stmts map[string]*sql.Stmt
 }
@@ -56,7 +56,7 @@ func (d *deriver) close() {
 }
 
 func newDeriver(tx *sql.Tx) *deriver {
-	d := &deriver{tx: tx, daily: map[[4]string]int64{}, known: map[string]bool{}, stmts: map[string]*sql.Stmt{}}
+	d := &deriver{tx: tx, daily: map[[4]string]int64{}, known: map[string]int64{}, stmts: map[string]*sql.Stmt{}}
 	for _, f := range extraDerivers {
 		d.extra = append(d.extra, f())
 	}
@@ -69,12 +69,10 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 	var err error
 	switch e.Kind {
 	case "session.connect":
-		d.known[e.Session] = true
-		_, err = d.exec(ctx, `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
-			VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`, e.Session, e.Sensor, e.Honeypot, addr(e.SrcIP), e.SrcPort, e.DstPort, t, e.Str("src_country"), e.Int("src_asn"))
+		err = d.ensureSession(ctx, e)
 	case "session.closed":
 		if err = d.ensureSession(ctx, e); err == nil {
-			_, err = d.exec(ctx, `UPDATE sessions SET end = ?, duration = ?, bytes_in = ?, bytes_out = ?, reason = ? WHERE id = ?`,
+			_, err = d.exec(ctx, `UPDATE sessions SET end = max(coalesce(end, 0), ?), duration = ?, bytes_in = ?, bytes_out = ?, reason = ? WHERE id = ?`,
 				t, store.FloatOf(e.Data["duration"]), e.Int("bytes_in"), e.Int("bytes_out"), e.Str("reason"), e.Session)
 		}
 	case "login.success":
@@ -109,15 +107,21 @@ func (d *deriver) derive(ctx context.Context, e *event.Event) error {
 	return nil
 }
 
-// ensureSession creates the session row when its connect event was lost to
-// retention or arrives later; a later session.connect then does nothing.
+// ensureSession creates the session row from any of its events, so that
+// the row exists whatever order batches are stored in (collectors store in
+// parallel, and the connect event may be lost to retention). The start is
+// the earliest event time seen, never the first stored.
 func (d *deriver) ensureSession(ctx context.Context, e *event.Event) error {
-	if e.Session == "" || d.known[e.Session] {
+	t := e.Time.UnixNano()
+	if e.Session == "" {
 		return nil
 	}
-	d.known[e.Session] = true
+	if known, ok := d.known[e.Session]; ok && known <= t {
+		return nil
+	}
+	d.known[e.Session] = t
 	_, err := d.exec(ctx, `INSERT INTO sessions (id, sensor, honeypot, src_ip, src_port, dst_port, start, country, asn)
-		VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`, e.Session, e.Sensor, e.Honeypot, addr(e.SrcIP), e.SrcPort, e.DstPort, e.Time.UnixNano(), e.Str("src_country"), e.Int("src_asn"))
+		VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET start = min(start, excluded.start)`, e.Session, e.Sensor, e.Honeypot, addr(e.SrcIP), e.SrcPort, e.DstPort, t, e.Str("src_country"), e.Int("src_asn"))
 	return err
 }
 

@@ -28,6 +28,7 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"InsertIsIdempotentAndDerives", testInsertIsIdempotentAndDerives},
 		{"RedeliveryInsideOneBatch", testRedeliveryInsideOneBatch},
+		{"SessionBoundsFromEventTimes", testSessionBoundsFromEventTimes},
 		{"EventFiltersAndCursor", testEventFiltersAndCursor},
 		{"ListCursors", testListCursors},
 		{"ReportsFollowSamples", testReportsFollowSamples},
