@@ -251,3 +251,49 @@ func loadProfiles(dir string) ([]*profile.Profile, error) {
 	}
 	return append(more, ps...), nil
 }
+
+// BusInit applies this configuration's streams and buckets to the bus at
+// bus.url (`kansoku bus init`): the one way to change a site's replicas or
+// sample budget after the collector has created them.
+func BusInit(ctx context.Context, cfg *config.Config, out io.Writer) error {
+	if cfg.Bus.URL == "" {
+		return errors.New("bus init needs bus.url (or --bus): the NATS server or cluster to configure")
+	}
+	b, err := connectBus(ctx, cfg, "kansoku bus init", slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	wait, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	for !b.NC.IsConnected() {
+		select {
+		case <-wait.Done():
+			return fmt.Errorf("bus init: cannot reach %s", cfg.Bus.URL)
+		case <-b.Connected():
+		}
+	}
+	before, err := b.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.Apply(ctx); err != nil {
+		return err
+	}
+	for _, d := range before {
+		fmt.Fprintf(out, "changed: %s\n", d)
+	}
+	after, err := b.Check(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range after {
+		fmt.Fprintf(out, "still differs: %s\n", d)
+	}
+	fmt.Fprintf(out, "bus %s: streams %s, %s and buckets %s, %s, %s at %d replicas; server max_payload %d bytes\n", b.NC.ConnectedUrlRedacted(),
+		bus.EventsStream, bus.JobsStream, bus.SamplesBucket, bus.RecordingsBucket, bus.BodiesBucket, cfg.Bus.Replicas, b.MaxPayload())
+	if len(after) > 0 {
+		return errors.New("bus init: some settings could not be applied (listed above)")
+	}
+	return nil
+}
