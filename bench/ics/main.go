@@ -94,7 +94,7 @@ func startBare() (string, func(), error) {
 // startSensor runs the modbus sensor (site river) behind the runner with a
 // disk spool as its emitter; it returns the events spooled so far.
 func startSensor(dir string) (string, func() int64, func(), error) {
-	sp, err := bus.OpenSpool(dir, nil, 8<<30, nil)
+	sp, err := bus.OpenSpool(dir, nil, bus.SpoolOptions{MaxBytes: 8 << 30})
 	if err != nil {
 		return "", nil, nil, err
 	}
