@@ -3,6 +3,7 @@ package shell
 import (
 	"context"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -236,6 +237,12 @@ func (s *Shell) evalPart(ctx context.Context, fr *frame, p part, io stdio) (stri
 	switch p.op {
 	case "#":
 		return strconv.Itoa(len(v)), true
+	case "trim#", "trim##", "trim%", "trim%%":
+		pat, ok := s.expandWord(ctx, fr, p.arg, io)
+		if !ok {
+			return "", false
+		}
+		return trimPattern(v, pat, p.op[4:]), true
 	case "-", ":-", "=", ":=", "+", ":+", "?", ":?":
 		empty := !set || (strings.HasPrefix(p.op, ":") && v == "")
 		op := strings.TrimPrefix(p.op, ":")
@@ -466,6 +473,72 @@ func unescape(s string) string {
 			i++
 		}
 		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// trimPattern removes the shortest (# %) or longest (## %%) prefix (#) or
+// suffix (%) of v matching the shell pattern pat: ${X##*/}, ${X%.*}.
+func trimPattern(v, pat, op string) string {
+	re, err := regexp.Compile("^" + patternRE(pat) + "$")
+	if err != nil {
+		return v
+	}
+	longest := len(op) == 2
+	if op[0] == '#' {
+		for i := 0; i <= len(v); i++ {
+			k := i
+			if longest {
+				k = len(v) - i
+			}
+			if re.MatchString(v[:k]) {
+				return v[k:]
+			}
+		}
+		return v
+	}
+	for i := 0; i <= len(v); i++ {
+		k := len(v) - i
+		if longest {
+			k = i
+		}
+		if re.MatchString(v[k:]) {
+			return v[:k]
+		}
+	}
+	return v
+}
+
+// patternRE turns a shell pattern into a regular expression where * and
+// ? match any character, '/' included (unlike path.Match).
+func patternRE(pat string) string {
+	var b strings.Builder
+	for i := 0; i < len(pat); i++ {
+		switch c := pat[i]; c {
+		case '*':
+			b.WriteString(`(?s:.*)`)
+		case '?':
+			b.WriteString(`(?s:.)`)
+		case '\\':
+			if i+1 < len(pat) {
+				i++
+				b.WriteString(regexp.QuoteMeta(pat[i : i+1]))
+			}
+		case '[':
+			j := strings.IndexByte(pat[i+1:], ']')
+			if j < 0 {
+				b.WriteString(`\[`)
+				continue
+			}
+			class := pat[i+1 : i+1+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
+			i += j + 1
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
 	}
 	return b.String()
 }

@@ -72,6 +72,10 @@ var fidelityCases = []struct {
 		`printf '1 2\n3 4\n' > w`, `while read a b; do echo "$b-$a"; done < w`, `cat w | while read l; do echo "[$l]"; done`,
 		`while read x; do echo $x; break; done < w`,
 	}},
+	{"param-trim", []string{
+		`X=/usr/bin/busybox.tar.gz; echo ${X##*/} ${X%.*} ${X#*/} ${X%%.*} ${X#nomatch}`,
+		`u=http://h.example/bins/x86; echo ${u##*/} ${u%/*} "${u#http://}"; f=a.b.c; echo ${f%.?} ${f#[ab].}`,
+	}},
 	{"vars", []string{`x=5; echo ${x}y $x$x ${y:-def}`, `echo $((3+4*2))`, `y=; echo "${y:-empty}" ${#x}`, `unset x; echo "[$x]"`}},
 	{"control", []string{
 		`for i in a b c; do echo $i; done`, `if [ -f g ]; then echo yes; else echo no; fi`, `[ 1 -lt 2 ] && echo lt`,

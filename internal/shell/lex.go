@@ -196,9 +196,12 @@ func (p *parser) readDollar(quoted bool) (part, bool) {
 			p.fail("bad substitution")
 		}
 		if e < len(s) && s[e] != '}' && pt.op == "" {
-			for _, op := range []string{":-", ":=", ":+", ":?", "-", "=", "+", "?"} {
+			for _, op := range []string{":-", ":=", ":+", ":?", "-", "=", "+", "?", "##", "%%", "#", "%"} {
 				if strings.HasPrefix(s[e:], op) {
 					pt.op = op
+					if op[0] == '#' || op[0] == '%' {
+						pt.op = "trim" + op // "#" alone is ${#name}
+					}
 					e += len(op)
 					break
 				}

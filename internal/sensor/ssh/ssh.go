@@ -130,6 +130,11 @@ func (t *Sensor) serverConfig(ctx context.Context, conv *iot.Conv) *ssh.ServerCo
 			return nil, errDenied
 		},
 	}
+	if !isOpenSSH(t.version) {
+		// Dropbear offers publickey and password only (x/crypto lists
+		// them as "password,publickey"; Dropbear's order is the reverse).
+		cfg.KeyboardInteractiveCallback = nil
+	}
 	for _, k := range t.keys {
 		cfg.AddHostKey(k)
 	}

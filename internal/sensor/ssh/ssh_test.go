@@ -105,7 +105,8 @@ func TestIdentity(t *testing.T) {
 }
 
 func TestSessionEvents(t *testing.T) {
-	in := sensortest.Start(t, sensortest.Options{Factory: "ssh", Config: openwrtConfig}, sensor.DefaultLimits())
+	// the NAS's OpenSSH offers keyboard-interactive (Dropbear does not)
+	in := sensortest.Start(t, sensortest.Options{Factory: "ssh", Config: "profile: nas-x86_64\nauth:\n  fail_delay: 0s\n"}, sensor.DefaultLimits())
 	// A refused public key and a failed password, then keyboard-interactive success.
 	_, priv, _ := ed25519.GenerateKey(nil)
 	signer, _ := ssh.NewSignerFromKey(priv)
@@ -314,5 +315,26 @@ func TestNmapIdentifiesSSH(t *testing.T) {
 	}
 	if strings.Contains(strings.ToLower(s), "honeypot") {
 		t.Fatalf("nmap calls it a honeypot:\n%s", s)
+	}
+}
+
+// TestAuthMethodsPerDaemon: what OpenSSH's client is told it may try, as
+// the claimed daemon tells it (Dropbear: no keyboard-interactive).
+func TestAuthMethodsPerDaemon(t *testing.T) {
+	need(t, "ssh")
+	for _, tc := range []struct{ profile, want string }{
+		{"openwrt-aarch64", "password,publickey"},
+		{"nas-x86_64", "password,publickey,keyboard-interactive"},
+	} {
+		in := sensortest.Start(t, sensortest.Options{Factory: "ssh", Config: "profile: " + tc.profile + "\n"}, sensor.DefaultLimits())
+		host, port, _ := net.SplitHostPort(in.Addr)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, _ := exec.CommandContext(ctx, "ssh", "-v", "-p", port, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+			"-o", "UserKnownHostsFile=/dev/null", "-o", "PubkeyAuthentication=no", "root@"+host, "true").CombinedOutput()
+		cancel()
+		got := strings.ReplaceAll(string(out), "\r", "")
+		if !strings.Contains(got, "Authentications that can continue: "+tc.want+"\n") {
+			t.Errorf("%s: want methods %s\n%s", tc.profile, tc.want, out)
+		}
 	}
 }
