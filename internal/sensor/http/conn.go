@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/kansoku/kansoku/internal/sensor"
 	"github.com/kansoku/kansoku/internal/sensor/telnet/iot"
+	"github.com/kansoku/kansoku/internal/sensor/tlsserver"
 	"github.com/kansoku/kansoku/internal/webprofile"
 )
 
@@ -58,9 +58,9 @@ type conn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	rnd  *rand.Rand
-	conv *iot.Conv // made on the first login or download
-	tls  *clientHello
-	n    int // requests served
+	conv *iot.Conv        // made on the first login or download
+	tls  *tlsserver.Hello // nil without TLS
+	n    int              // requests served
 }
 
 // HandleConn serves HTTP/1.x requests on one connection until the client
@@ -95,21 +95,15 @@ func (h *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
 }
 
 func (c *conn) handshake(ctx context.Context) error {
-	hello := &clientHello{}
-	cfg := c.h.tls.Clone()
-	cfg.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
-		hello.SNI, hello.JA4, hello.ALPN = hi.ServerName, ja4(hi), hi.SupportedProtos
-		return nil, nil
-	}
-	tc := tls.Server(c.s.Conn, cfg)
+	tc, hello := tlsserver.Server(c.s.Conn, c.h.tls)
 	_ = c.s.Conn.SetDeadline(time.Now().Add(c.h.cfg.HeaderTimeout))
 	err := tc.HandshakeContext(ctx)
 	_ = c.s.Conn.SetDeadline(time.Time{})
 	c.tls = hello
 	if err != nil {
 		e := c.s.Event("http.tls.failed")
-		e.SetText("sni", hello.SNI)
-		e.Set("ja4", hello.JA4).Set("error", err.Error())
+		hello.Fields(e)
+		e.Set("error", err.Error())
 		c.s.Emit(ctx, e)
 		return err
 	}

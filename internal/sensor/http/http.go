@@ -214,7 +214,7 @@ func New(env sensor.Env, decode sensor.Decode) (sensor.Sensor, error) {
 		h.base.Fetcher = f
 	}
 	if cfg.TLS {
-		if h.tls, err = tlsConfig(env.DataDir, h.site, env.Seed); err != nil {
+		if h.tls, err = tlsConfig(env.DataDir, h.site); err != nil {
 			return nil, fmt.Errorf("http: tls: %w", err)
 		}
 	}

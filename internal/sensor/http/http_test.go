@@ -143,3 +143,23 @@ func TestUnknownExploit(t *testing.T) {
 		t.Errorf("%d unknown exploits, want 1", n)
 	}
 }
+
+// TestTLSHello: over HTTPS the request event carries the SNI and the
+// client's JA3 and JA4.
+func TestTLSHello(t *testing.T) {
+	needCurl(t)
+	in := start(t, "profile: nas-zyxel\ntls: true\ntiming: false\n")
+	_, port, _ := net.SplitHostPort(in.Addr)
+	out, _ := curlURL(t, "-sS", "-v", "-k", "-o", "/dev/null", "--connect-to", "nas.example:443:127.0.0.1:"+port, "https://nas.example/login.html")
+	if !strings.Contains(out, "CN=NAS") {
+		t.Errorf("certificate subject not the device's: %s", out)
+	}
+	evs := in.Recorder.WaitFor(t, "request", sensortest.Wait, func(evs []*event.Event) bool { return sensortest.Count(evs, "http.request", nil) == 1 })
+	for _, e := range evs {
+		if e.Kind == "http.request" {
+			if e.Str("sni") != "nas.example" || !strings.HasPrefix(e.Str("ja4"), "t1") || e.Str("ja3") == "" {
+				t.Errorf("tls fields sni=%q ja4=%q ja3=%q", e.Str("sni"), e.Str("ja4"), e.Str("ja3"))
+			}
+		}
+	}
+}

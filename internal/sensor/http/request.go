@@ -314,15 +314,9 @@ func (c *conn) requestFields(e *event.Event, r *request) {
 }
 
 func (c *conn) tlsFields(e *event.Event) {
-	if c.tls == nil {
-		return
-	}
-	e.Set("tls", true).Set("ja4", c.tls.JA4)
-	if c.tls.SNI != "" {
-		e.SetText("sni", c.tls.SNI)
-	}
-	if len(c.tls.ALPN) > 0 {
-		e.Set("alpn", c.tls.ALPN)
+	if c.tls != nil {
+		e.Set("tls", true)
+		c.tls.Fields(e)
 	}
 }
 

@@ -22,6 +22,7 @@ type Hello struct {
 	sni  string
 	alpn []string
 	ja3  string
+	ja4  string
 }
 
 // Record keeps what the hello says.
@@ -30,9 +31,10 @@ func (h *Hello) Record(chi *tls.ClientHelloInfo) {
 	defer h.mu.Unlock()
 	h.seen, h.sni, h.alpn = true, chi.ServerName, chi.SupportedProtos
 	h.ja3 = JA3(chi)
+	h.ja4 = JA4(chi)
 }
 
-// Fields adds ja3 (MD5), ja3_full, sni and alpn to e, when a hello was seen.
+// Fields adds ja3 (MD5), ja3_full, ja4, sni and alpn to e, when a hello was seen.
 func (h *Hello) Fields(e *event.Event) {
 	if h == nil {
 		return
@@ -43,7 +45,7 @@ func (h *Hello) Fields(e *event.Event) {
 		return
 	}
 	sum := md5.Sum([]byte(h.ja3))
-	e.Set("ja3", hex.EncodeToString(sum[:])).Set("ja3_full", h.ja3)
+	e.Set("ja3", hex.EncodeToString(sum[:])).Set("ja3_full", h.ja3).Set("ja4", h.ja4)
 	if h.sni != "" {
 		e.SetText("sni", h.sni)
 	}
