@@ -210,7 +210,7 @@ func (c *conn) malformed(ctx context.Context, rerr error) error {
 	}
 	ans := c.h.site.BadRequest
 	status := 0
-	if errors.Is(rerr, errHeadTooLarge) {
+	if errors.Is(rerr, errHeadTooLarge) || len(c.rec.buf) >= c.rec.budget {
 		status = nethttp.StatusRequestHeaderFieldsTooLarge
 	}
 	c.recordRaw(ctx, rerr)
@@ -225,7 +225,12 @@ func (c *conn) malformed(ctx context.Context, rerr error) error {
 func smuggling(req *nethttp.Request, hdrs [][2]string) string {
 	var cl, te int
 	for _, h := range hdrs {
-		switch strings.ToLower(strings.TrimSpace(h[0])) {
+		if h[0] == "" || strings.ContainsAny(h[0], " \t") {
+			// "Content-Length : 4" or a folded line: a proxy in front may
+			// read a length here that Go's parser does not.
+			return "whitespace in a header name or a folded header line"
+		}
+		switch strings.ToLower(h[0]) {
 		case "content-length":
 			cl++
 		case "transfer-encoding":
@@ -239,7 +244,7 @@ func smuggling(req *nethttp.Request, hdrs [][2]string) string {
 		return "several content-length headers"
 	case te > 1:
 		return "several transfer-encoding headers"
-	case len(req.TransferEncoding) > 0 && req.ProtoMajor == 1 && req.ProtoMinor == 0:
+	case te > 0 && !req.ProtoAtLeast(1, 1):
 		return "transfer-encoding in HTTP/1.0"
 	}
 	return ""
