@@ -60,10 +60,17 @@ type Profile struct {
 	// Date sends a Date header after Headers, as most device servers do.
 	Date bool `yaml:"date"`
 	// Close makes every response close the connection (HTTP/1.0 servers).
-	Close bool     `yaml:"close"`
-	Auth  Auth     `yaml:"auth"`
-	Form  *Form    `yaml:"form"`
-	TLS   *TLSSpec `yaml:"tls"`
+	Close bool `yaml:"close"`
+	// Version, when set, is the status line's protocol whatever the
+	// client's (embedded servers often answer HTTP/1.1 to HTTP/1.0).
+	Version string `yaml:"version"`
+	// Connection, when set, is sent as the first header of every answer
+	// ("Connection: Keep-Alive" right after the status line, as some
+	// device servers do) instead of the sensor's own at the end.
+	Connection string   `yaml:"connection"`
+	Auth       Auth     `yaml:"auth"`
+	Form       *Form    `yaml:"form"`
+	TLS        *TLSSpec `yaml:"tls"`
 	// Routes are tried in order; the first whose method and path match answers.
 	Routes     []Route `yaml:"routes"`
 	NotFound   Route   `yaml:"not_found"`
@@ -83,6 +90,10 @@ type Profile struct {
 type Auth struct {
 	Scheme string `yaml:"scheme"` // basic or digest
 	Realm  string `yaml:"realm"`
+	// Challenge is the WWW-Authenticate value as the device writes it;
+	// {realm} and {nonce} (32 random hex digits per answer) are filled in.
+	// Empty: the scheme's plain form.
+	Challenge string `yaml:"challenge"`
 }
 
 // Form is a login form: a POST to Path with the user and password fields.
@@ -297,6 +308,14 @@ func (p *Profile) validate() error {
 	case "", "basic", "digest":
 	default:
 		return fieldErr("auth.scheme", "%q: want basic or digest", p.Auth.Scheme)
+	}
+	switch p.Version {
+	case "", "HTTP/1.0", "HTTP/1.1":
+	default:
+		return fieldErr("version", "%q: want HTTP/1.0 or HTTP/1.1", p.Version)
+	}
+	if strings.ContainsAny(p.Connection+p.Auth.Challenge, "\r\n") {
+		return fieldErr("connection", "one line only")
 	}
 	if p.Timing.Min < 0 || p.Timing.Max < p.Timing.Min || p.Timing.Max > 10*time.Second {
 		return fieldErr("timing", "want 0 <= min <= max <= 10s")

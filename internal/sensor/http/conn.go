@@ -278,13 +278,20 @@ func (c *conn) writeStatus(r *request, a *webprofile.Answer, keep bool, status i
 	if status != 0 {
 		st, reason = status, nethttp.StatusText(status)
 	}
+	prof := c.h.site.Profile
 	proto := "HTTP/1.1"
 	if r.req != nil && r.req.ProtoMajor == 1 && r.req.ProtoMinor == 0 {
 		proto = "HTTP/1.0"
 	}
+	if prof.Version != "" {
+		proto = prof.Version
+	}
 	w.WriteString(proto + " " + strconv.Itoa(st) + " " + reason + "\r\n")
+	if prof.Connection != "" {
+		w.WriteString("Connection: " + prof.Connection + "\r\n")
+	}
 	w.Write(c.h.headers)
-	if c.h.site.Profile.Date {
+	if prof.Date {
 		w.WriteString("Date: " + time.Now().UTC().Format(nethttp.TimeFormat) + "\r\n")
 	}
 	w.Write(a.Header)
@@ -292,12 +299,12 @@ func (c *conn) writeStatus(r *request, a *webprofile.Answer, keep bool, status i
 		w.WriteString(x + "\r\n")
 	}
 	w.WriteString("Content-Length: " + strconv.Itoa(len(a.Body)) + "\r\n")
-	if keep {
-		if proto == "HTTP/1.0" {
-			w.WriteString("Connection: keep-alive\r\n")
-		}
-	} else {
+	switch {
+	case prof.Connection != "":
+	case !keep:
 		w.WriteString("Connection: close\r\n")
+	case proto == "HTTP/1.0":
+		w.WriteString("Connection: keep-alive\r\n")
 	}
 	w.WriteString("\r\n")
 	if r.req == nil || r.req.Method != nethttp.MethodHead {

@@ -137,12 +137,17 @@ func (c *conn) ensureConv() *iot.Conv {
 // challenge is the WWW-Authenticate header of the profile's scheme.
 func (c *conn) challenge() string {
 	realm := strings.ReplaceAll(c.h.site.Realm, `"`, "")
-	if c.h.site.Profile.Auth.Scheme == "digest" {
-		var n [16]byte
-		for i := range n {
-			n[i] = byte(c.rnd.Uint32())
-		}
-		return `WWW-Authenticate: Digest realm="` + realm + `", nonce="` + hex.EncodeToString(n[:]) + `", qop="auth"`
+	var n [16]byte
+	for i := range n {
+		n[i] = byte(c.rnd.Uint32())
+	}
+	nonce := hex.EncodeToString(n[:])
+	a := c.h.site.Profile.Auth
+	switch {
+	case a.Challenge != "":
+		return "WWW-Authenticate: " + strings.NewReplacer("{realm}", realm, "{nonce}", nonce).Replace(a.Challenge)
+	case a.Scheme == "digest":
+		return `WWW-Authenticate: Digest realm="` + realm + `", nonce="` + nonce + `", qop="auth"`
 	}
 	return `WWW-Authenticate: Basic realm="` + realm + `"`
 }
