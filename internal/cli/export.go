@@ -24,7 +24,7 @@ import (
 
 // exportFormats are the --format values of kansoku export.
 var exportFormats = []string{"urlhaus-csv", "urlhaus-json", "feodo-csv", "feodo-json", "threatfox-csv", "malwarebazaar-csv", "misp", "stix",
-	"report-bruteforce", "report-amp", "report-spray", "cowrie", "jsonl"}
+	"report-bruteforce", "report-amp", "report-spray", "cowrie", "jsonl", "eth-wallets-csv", "eth-wallets-json"}
 
 func init() {
 	Register(Command{Name: "export", Summary: "export --format " + strings.Join(exportFormats, "|") + " [--since T] [--out PATH]", Run: runExport})
@@ -103,6 +103,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		f := feeds.BuildMISP(ind.URLs, ind.C2s, ind.Samples, o)
+		feeds.AddWalletsMISP(&f, ind.Wallets, o)
 		if err := f.WriteDir(*out); err != nil {
 			return err
 		}
@@ -229,7 +230,13 @@ func writeExport(ctx context.Context, st store.Store, format string, since time.
 	case "threatfox-csv":
 		return feeds.WriteThreatFoxCSV(w, ind.C2s, ind.URLs, ind.Samples, ind.Families, o)
 	case "stix":
-		return feeds.WriteSTIX(w, feeds.BuildSTIX(ind.URLs, ind.C2s, ind.Samples, ind.Families, o))
+		b := feeds.BuildSTIX(ind.URLs, ind.C2s, ind.Samples, ind.Families, o)
+		feeds.AddWalletsSTIX(&b, ind.Wallets, o)
+		return feeds.WriteSTIX(w, b)
+	case "eth-wallets-csv":
+		return feeds.WriteWalletsCSV(w, ind.Wallets)
+	case "eth-wallets-json":
+		return json.NewEncoder(w).Encode(map[string]any{"wallets": ind.Wallets})
 	}
 	return fmt.Errorf("%w: unknown format %s", ErrUsage, format)
 }

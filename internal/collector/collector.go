@@ -7,6 +7,7 @@ package collector
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/kansoku/kansoku/internal/bus"
@@ -90,20 +91,34 @@ func (c *Collector) Handle(ctx context.Context, ds []bus.Delivery) error {
 }
 
 func (c *Collector) enrich(e *event.Event) {
-	if !c.GeoIP.Enabled() || !e.SrcIP.IsValid() {
+	if !c.GeoIP.Enabled() {
 		return
 	}
-	if _, done := e.Data["src_country"]; done {
+	if e.SrcIP.IsValid() {
+		c.geo(e, "src", e.SrcIP)
+	}
+	// Addresses an attacker names (the peers of an eclipse attempt) are
+	// placed the same way.
+	if s := e.Str("enode_ip"); s != "" {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			c.geo(e, "enode", ip)
+		}
+	}
+}
+
+// geo sets <prefix>_country, _asn and _as_org unless already set.
+func (c *Collector) geo(e *event.Event, prefix string, ip netip.Addr) {
+	if _, done := e.Data[prefix+"_country"]; done {
 		return
 	}
-	info := c.GeoIP.Lookup(e.SrcIP)
+	info := c.GeoIP.Lookup(ip)
 	if info.Country != "" {
-		e.Set("src_country", info.Country)
+		e.Set(prefix+"_country", info.Country)
 	}
 	if info.ASN != 0 {
-		e.Set("src_asn", info.ASN)
+		e.Set(prefix+"_asn", info.ASN)
 		if info.ASOrg != "" {
-			e.Set("src_as_org", info.ASOrg)
+			e.Set(prefix+"_as_org", info.ASOrg)
 		}
 	}
 }

@@ -78,6 +78,7 @@ type Destination struct {
 	Value   string    `json:"value,omitempty"` // wei, decimal, of the largest attempt
 	Count   int       `json:"count"`
 	First   time.Time `json:"first_seen"`
+	Last    time.Time `json:"last_seen"`
 }
 
 // Peer is an enode URL the source tried to add.
@@ -178,10 +179,11 @@ func (b *builder) add(e *event.Event) {
 	if d := e.Str("destination"); d != "" {
 		if i, ok := b.dests[d]; ok {
 			c.Destinations[i].Count++
+			c.Destinations[i].Last = e.Time
 			c.Destinations[i].Value = maxDecimal(c.Destinations[i].Value, e.Str("value"))
 		} else if len(c.Destinations) < MaxDestinations {
 			b.dests[d] = len(c.Destinations)
-			c.Destinations = append(c.Destinations, Destination{Address: d, Via: method, Value: e.Str("value"), Count: 1, First: e.Time})
+			c.Destinations = append(c.Destinations, Destination{Address: d, Via: method, Value: e.Str("value"), Count: 1, First: e.Time, Last: e.Time})
 		}
 	}
 	if u := e.Text("enode"); u != "" {

@@ -82,36 +82,18 @@ type MISPFeed struct {
 // BuildMISP groups indicators into one event per UTC day of first sighting.
 // Event and attribute UUIDs derive from the day, the value and o.Seed.
 func BuildMISP(urls []store.URL, c2s []store.C2, samples []store.Sample, o Options) MISPFeed {
-	org := MISPOrg{Name: "kansoku", UUID: UUID5(o.Seed, "org")}
-	tags := []MISPTag{{Name: "tlp:white", Colour: "#ffffff"}, {Name: "kansoku:honeypot"}}
 	f := MISPFeed{Manifest: map[string]MISPManifestEntry{}, Events: map[string]*MISPEvent{}}
-	add := func(first, last time.Time, typ, cat, value, comment string) {
-		day := first.UTC().Format(time.DateOnly)
-		id := UUID5(o.Seed, "misp-event/"+day)
-		ev := f.Events[id]
-		if ev == nil {
-			ev = &MISPEvent{UUID: id, Info: "kansoku honeypot indicators " + day, ThreatLevelID: "3", Analysis: "2", Published: true,
-				Date: day, Orgc: org, Tag: tags, Timestamp: "0"}
-			f.Events[id] = ev
-		}
-		ts := strconv.FormatInt(last.Unix(), 10)
-		ev.Attribute = append(ev.Attribute, MISPAttribute{UUID: UUID5(o.Seed, "misp-attr/"+day+"/"+typ+"/"+value), Value: value, Category: cat, Type: typ,
-			Comment: comment, Timestamp: ts, ToIDS: true, FirstSeen: first.UTC().Format(time.RFC3339Nano), LastSeen: last.UTC().Format(time.RFC3339Nano)})
-		if n, _ := strconv.ParseInt(ev.Timestamp, 10, 64); last.Unix() > n {
-			ev.Timestamp, ev.PublishTimestamp = ts, ts
-		}
-	}
 	for _, u := range urls {
-		add(u.FirstSeen, u.LastSeen, "url", "Payload delivery", u.URL, "download URL; "+provenance(u.Provenance))
+		addMISP(&f, u.FirstSeen, u.LastSeen, "url", "Payload delivery", u.URL, "download URL; "+provenance(u.Provenance), o)
 	}
 	for _, s := range samples {
 		c := "captured by kansoku honeypots"
 		if s.Family != "" {
 			c += "; family " + s.Family
 		}
-		add(s.FirstSeen, s.LastSeen, "sha256", "Payload delivery", s.SHA256, c)
+		addMISP(&f, s.FirstSeen, s.LastSeen, "sha256", "Payload delivery", s.SHA256, c, o)
 		if s.MD5 != "" {
-			add(s.FirstSeen, s.LastSeen, "md5", "Payload delivery", s.MD5, c)
+			addMISP(&f, s.FirstSeen, s.LastSeen, "md5", "Payload delivery", s.MD5, c, o)
 		}
 	}
 	for _, c := range c2s {
@@ -119,14 +101,39 @@ func BuildMISP(urls []store.URL, c2s []store.C2, samples []store.Sample, o Optio
 		if _, err := netip.ParseAddr(c.Host); err == nil {
 			typ = "ip-dst|port"
 		}
-		add(c.FirstSeen, c.LastSeen, typ, "Network activity", c.Host+"|"+strconv.Itoa(int(c.Port)), "C2 "+c.Family+"; "+provenance(c.Provenance))
+		addMISP(&f, c.FirstSeen, c.LastSeen, typ, "Network activity", c.Host+"|"+strconv.Itoa(int(c.Port)), "C2 "+c.Family+"; "+provenance(c.Provenance), o)
 	}
+	f.reindex()
+	return f
+}
+
+// addMISP adds one attribute to the event of the UTC day of first.
+func addMISP(f *MISPFeed, first, last time.Time, typ, cat, value, comment string, o Options) {
+	day := first.UTC().Format(time.DateOnly)
+	id := UUID5(o.Seed, "misp-event/"+day)
+	ev := f.Events[id]
+	if ev == nil {
+		org := MISPOrg{Name: "kansoku", UUID: UUID5(o.Seed, "org")}
+		tags := []MISPTag{{Name: "tlp:white", Colour: "#ffffff"}, {Name: "kansoku:honeypot"}}
+		ev = &MISPEvent{UUID: id, Info: "kansoku honeypot indicators " + day, ThreatLevelID: "3", Analysis: "2", Published: true,
+			Date: day, Orgc: org, Tag: tags, Timestamp: "0"}
+		f.Events[id] = ev
+	}
+	ts := strconv.FormatInt(last.Unix(), 10)
+	ev.Attribute = append(ev.Attribute, MISPAttribute{UUID: UUID5(o.Seed, "misp-attr/"+day+"/"+typ+"/"+value), Value: value, Category: cat, Type: typ,
+		Comment: comment, Timestamp: ts, ToIDS: true, FirstSeen: first.UTC().Format(time.RFC3339Nano), LastSeen: last.UTC().Format(time.RFC3339Nano)})
+	if n, _ := strconv.ParseInt(ev.Timestamp, 10, 64); last.Unix() > n {
+		ev.Timestamp, ev.PublishTimestamp = ts, ts
+	}
+}
+
+// reindex sorts each event's attributes and rebuilds the manifest.
+func (f *MISPFeed) reindex() {
 	for id, ev := range f.Events {
 		sort.Slice(ev.Attribute, func(i, j int) bool { return ev.Attribute[i].UUID < ev.Attribute[j].UUID })
 		n, _ := strconv.ParseInt(ev.Timestamp, 10, 64)
 		f.Manifest[id] = MISPManifestEntry{Orgc: ev.Orgc, Tag: ev.Tag, Info: ev.Info, Date: ev.Date, Analysis: 2, ThreatLevelID: 3, Timestamp: n}
 	}
-	return f
 }
 
 // WriteEvent writes one event file's content ({"Event": …}).

@@ -62,7 +62,8 @@ func checkMISPEvent(t *testing.T, raw []byte, wantID string) map[string]bool {
 	if org == nil || !uuidRE.MatchString(str(org, "uuid")) || str(org, "name") == "" {
 		t.Errorf("Orgc %v", ev["Orgc"])
 	}
-	types := map[string]string{"url": "Payload delivery", "sha256": "Payload delivery", "md5": "Payload delivery", "ip-dst|port": "Network activity", "hostname|port": "Network activity"}
+	types := map[string]string{"url": "Payload delivery", "sha256": "Payload delivery", "md5": "Payload delivery", "ip-dst|port": "Network activity", "hostname|port": "Network activity",
+		"btc": "Financial fraud", "text": "Financial fraud"}
 	attrs, _ := ev["Attribute"].([]any)
 	values := map[string]bool{}
 	for _, x := range attrs {

@@ -132,12 +132,17 @@ func BuildSTIX(urls []store.URL, c2s []store.C2, samples []store.Sample, familie
 		b.Objects = append(b.Objects, malware[n])
 	}
 	b.Objects = dedupe(b.Objects)
-	ids := make([]string, len(b.Objects))
-	for i, o := range b.Objects {
-		ids[i] = o["id"].(string)
-	}
-	b.ID = id("bundle", strings.Join(ids, ","))
+	b.reID(o)
 	return b
+}
+
+// reID derives the bundle's id from its objects' ids.
+func (b *STIXBundle) reID(o Options) {
+	ids := make([]string, len(b.Objects))
+	for i, obj := range b.Objects {
+		ids[i] = obj["id"].(string)
+	}
+	b.ID = "bundle--" + UUID5(o.Seed, "stix/bundle/"+strings.Join(ids, ","))
 }
 
 // dedupe drops repeated SCOs (the same address named by two C2 ports).

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kansoku/kansoku/internal/alert"
+	"github.com/kansoku/kansoku/internal/ethcampaign"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/feeds"
 	"github.com/kansoku/kansoku/internal/store"
@@ -27,7 +28,8 @@ func (s *Server) pageFeeds(w http.ResponseWriter, r *http.Request) {
 
 // FeedNames are the files under /feeds/ (and kansoku export formats).
 var FeedNames = []string{"urlhaus.csv", "urlhaus.json", "feodo.csv", "feodo.json", "threatfox.csv", "stix.json",
-	"misp/manifest.json", "misp/hashes.csv", "report-bruteforce.csv", "report-amp.csv", "samples.csv"}
+	"misp/manifest.json", "misp/hashes.csv", "report-bruteforce.csv", "report-amp.csv", "samples.csv",
+	"eth-wallets.csv", "eth-wallets.json"}
 
 // maxFeedItems bounds the indicators of a combined feed (ThreatFox, MISP,
 // STIX) per kind; page further with since=.
@@ -51,6 +53,9 @@ type Indicators struct {
 	C2s      []store.C2
 	Samples  []store.Sample
 	Families map[string]string // sample SHA-256 → family
+	// Wallets are the addresses attackers of the Ethereum honeypot
+	// wanted funds or mining rewards sent to.
+	Wallets []ethcampaign.Wallet
 }
 
 // CollectIndicators pages through URLs, C2s and samples seen since.
@@ -84,6 +89,14 @@ func CollectIndicators(ctx context.Context, st store.Store, since time.Time, max
 			break
 		}
 		q.After = page[len(page)-1].Cursor
+	}
+	cs, _, _, err := ethcampaign.Load(ctx, st, since, maxEthEvents)
+	if err != nil {
+		return nil, err
+	}
+	ind.Wallets = ethcampaign.Wallets(cs)
+	if len(ind.Wallets) > max {
+		ind.Wallets = ind.Wallets[:max]
 	}
 	q.After = ""
 	for len(ind.C2s) < max {
@@ -193,7 +206,25 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 			err = feeds.WriteThreatFoxCSV(&buf, ind.C2s, ind.URLs, ind.Samples, ind.Families, o)
 		} else {
 			ctype = "application/stix+json;version=2.1"
-			err = feeds.WriteSTIX(&buf, feeds.BuildSTIX(ind.URLs, ind.C2s, ind.Samples, ind.Families, o))
+			b := feeds.BuildSTIX(ind.URLs, ind.C2s, ind.Samples, ind.Families, o)
+			feeds.AddWalletsSTIX(&b, ind.Wallets, o)
+			err = feeds.WriteSTIX(&buf, b)
+		}
+	case "eth-wallets.csv", "eth-wallets.json":
+		if q.After != "" {
+			writeError(w, http.StatusBadRequest, "bad cursor: the wallet feed pages by since only")
+			return
+		}
+		cs, _, _, lerr := ethcampaign.Load(ctx, s.opts.Store, combinedSince(q.Since), maxEthEvents)
+		if s.apiErr(w, lerr) {
+			return
+		}
+		wallets := ethcampaign.Wallets(cs)
+		if name == "eth-wallets.csv" {
+			err = feeds.WriteWalletsCSV(&buf, wallets)
+		} else {
+			ctype = "application/json"
+			writeJSONTo(&buf, map[string]any{"wallets": wallets})
 		}
 	case "report-bruteforce.csv", "report-amp.csv":
 		// Reports name infected hosts and victims: for key holders only.
@@ -261,6 +292,7 @@ func (s *Server) feedMISP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := feeds.BuildMISP(ind.URLs, ind.C2s, ind.Samples, s.feedOptions())
+	feeds.AddWalletsMISP(&f, ind.Wallets, s.feedOptions())
 	var buf bytes.Buffer
 	switch file {
 	case "manifest.json":

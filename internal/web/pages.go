@@ -44,6 +44,7 @@ func (s *Server) portalRoutes() {
 	s.mux.HandleFunc("GET /api/v1/search", s.apiSearch)
 	s.mux.HandleFunc("GET /api/v1/dashboard", s.apiDashboard)
 	s.feedRoutes()
+	s.ethRoutes()
 	s.adminRoutes()
 }
 
