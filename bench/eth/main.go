@@ -100,7 +100,7 @@ func run(conc int, dur time.Duration, emitterKind string) error {
 	var sp *bus.Spool
 	switch emitterKind {
 	case "spool":
-		if sp, err = bus.OpenSpool(dir, nil, 8<<30, nil); err != nil {
+		if sp, err = bus.OpenSpool(dir, nil, bus.SpoolOptions{MaxBytes: 8 << 30}); err != nil {
 			return err
 		}
 		defer sp.Close()
