@@ -227,6 +227,7 @@ var fcNames = map[byte]string{0x01: "read_coils", 0x02: "read_discrete_inputs", 
 // event starts an event of this session with the Modbus request fields.
 func (m *Modbus) event(s *sensor.Session, kind string, unit, fc byte) *event.Event {
 	e := s.Event(kind)
+	e.Data = make(map[string]any, 12) // the fields below and the request's, without regrowing
 	e.Set("protocol", "modbus").Set("site", m.rt.Site.ID).Set("unit", int(unit)).Set("function", int(fc))
 	if n, ok := fcNames[fc]; ok {
 		e.Set("function_name", n)
