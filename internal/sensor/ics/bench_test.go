@@ -35,7 +35,7 @@ func newMemConn() *memConn                          { return &memConn{r: bytes.N
 // emitter). bench/ics measures the same over loopback against a bare
 // simonvetter/modbus server.
 func BenchmarkModbusRequests(b *testing.B) {
-	sp, err := bus.OpenSpool(b.TempDir(), nil, 8<<30, nil)
+	sp, err := bus.OpenSpool(b.TempDir(), nil, bus.SpoolOptions{MaxBytes: 8 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}
