@@ -106,6 +106,9 @@ func New(env sensor.Env, decode sensor.Decode) (sensor.Sensor, error) {
 		MinVersion: tls.VersionTLS10,
 		MaxVersion: tls.VersionTLS12,
 	}
+	if err := tlsserver.ShareTickets(s.tls); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

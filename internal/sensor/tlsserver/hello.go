@@ -2,8 +2,10 @@ package tlsserver
 
 import (
 	"crypto/md5"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -58,8 +60,20 @@ func (h *Hello) Fields(e *event.Event) {
 	}
 }
 
-// Server wraps conn as the server side of TLS with base, recording the
-// client's hello.
+// ShareTickets gives cfg session ticket keys of its own, so that the
+// per-connection copies Server makes resume each other's sessions (a copy
+// would otherwise draw its own keys on first use).
+func ShareTickets(cfg *tls.Config) error {
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		return fmt.Errorf("tlsserver: ticket key: %w", err)
+	}
+	cfg.SetSessionTicketKeys([][32]byte{k})
+	return nil
+}
+
+// Server wraps conn as the server side of TLS with base (prepared with
+// ShareTickets), recording the client's hello.
 func Server(conn net.Conn, base *tls.Config) (*tls.Conn, *Hello) {
 	h := &Hello{}
 	cfg := base.Clone()

@@ -103,6 +103,9 @@ func New(env sensor.Env, decode sensor.Decode) (sensor.Sensor, error) {
 			return nil, err
 		}
 		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10}
+		if err := tlsserver.ShareTickets(s.tls); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
