@@ -509,8 +509,36 @@ func cmdUmask(s *Shell, c *call) int {
 func cmdUlimit(s *Shell, c *call) int {
 	if len(c.args) == 1 || c.args[1] == "-f" {
 		fmt.Fprintln(c.out, "unlimited")
+		return 0
+	}
+	if c.args[1] != "-a" {
+		return 0 // setting a limit: accepted
+	}
+	// The kernel's defaults for the device: process and pending-signal
+	// limits are max_threads/2, max_threads being RAM pages / 16.
+	threads := strconv.Itoa(s.prof.Memory.TotalKB / 128)
+	lockKB := "64"
+	if kernelAtLeast(s.prof.Uname.Release, 5, 16) {
+		lockKB = "8192"
+	}
+	for _, l := range [][3]string{
+		{"core file size (blocks)", "c", "0"}, {"data seg size (kb)", "d", "unlimited"}, {"scheduling priority", "e", "0"},
+		{"file size (blocks)", "f", "unlimited"}, {"pending signals", "i", threads}, {"max locked memory (kb)", "l", lockKB},
+		{"max memory size (kb)", "m", "unlimited"}, {"open files", "n", "1024"}, {"POSIX message queues (bytes)", "q", "819200"},
+		{"real-time priority", "r", "0"}, {"stack size (kb)", "s", "8192"}, {"cpu time (seconds)", "t", "unlimited"},
+		{"max user processes", "u", threads}, {"virtual memory (kb)", "v", "unlimited"}, {"file locks", "x", "unlimited"},
+	} {
+		fmt.Fprintf(c.out, "%-32s(-%s) %s\n", l[0], l[1], l[2])
 	}
 	return 0
+}
+
+// kernelAtLeast compares a uname release ("3.18.20", "4.14.24-qnap") with
+// major.minor.
+func kernelAtLeast(release string, major, minor int) bool {
+	var a, b int
+	fmt.Sscanf(release, "%d.%d", &a, &b)
+	return a > major || a == major && b >= minor
 }
 
 func cmdTimes(s *Shell, c *call) int {

@@ -232,3 +232,13 @@ func (s *Shell) userName(uid int) string {
 	}
 	return ""
 }
+
+// cmdNc answers what bots see of nc without a network: its usage text
+// when called without a destination.
+func cmdNc(s *Shell, c *call) int {
+	set, args := flags(c.args[1:], "iwpfe")
+	if len(args) == 0 && !has(set, 'l') {
+		return s.usage(c, "nc")
+	}
+	return 0
+}

@@ -11,7 +11,7 @@ import (
 var fsApplets = map[string]cmdFunc{
 	"cat": cmdCat, "ls": cmdLs, "cp": cmdCp, "mv": cmdMv, "rm": cmdRm, "rmdir": cmdRmdir,
 	"mkdir": cmdMkdir, "chmod": cmdChmod, "chown": cmdChown, "chgrp": cmdChown, "touch": cmdTouch,
-	"ln": cmdLn, "readlink": cmdReadlink, "find": cmdFind,
+	"ln": cmdLn, "readlink": cmdReadlink, "find": cmdFind, "nc": cmdNc,
 	"basename": cmdBasename, "dirname": cmdDirname, "sync": cmdTrue, "mkfifo": cmdTouch,
 }
 

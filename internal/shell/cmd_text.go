@@ -113,10 +113,27 @@ func breToRE(p string) string {
 }
 
 func cmdGrep(s *Shell, c *call) int {
-	set, args := flags(c.args[1:], "emABCf")
+	// -e may be given several times: take them all before the other flags
 	var pats []string
-	if e, ok := set['e']; ok {
-		pats = append(pats, e)
+	var rest []string
+	for i := 1; i < len(c.args); i++ {
+		a := c.args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, c.args[i:]...)
+			i = len(c.args)
+		case a == "-e" && i+1 < len(c.args):
+			pats = append(pats, c.args[i+1])
+			i++
+		case strings.HasPrefix(a, "-e") && len(a) > 2:
+			pats = append(pats, a[2:])
+		default:
+			rest = append(rest, a)
+		}
+	}
+	set, args := flags(rest, "mABCf")
+	if len(pats) > 0 {
+		set['e'] = pats[0]
 	} else {
 		if len(args) == 0 {
 			return s.usage(c, "grep")

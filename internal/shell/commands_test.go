@@ -47,6 +47,7 @@ func TestCommands(t *testing.T) {
 		{"ps", "router-mipsel", []string{"ps"}, "", `(?s)^  PID USER       VSZ STAT COMMAND\n    1 root      1452 S    init\n    2 root         0 SW   \[kthreadd\]\n.* telnetd\n.*-sh\n +[0-9]+ root      1456 R    ps\n$`},
 		{"kill daemon", "router-mipsel", []string{"kill -9 $(pidof telnetd); ps | grep -c telnetd"}, "0\n", ""},
 		{"id admin", "nas-x86_64", []string{"id; whoami"}, "uid=0(admin) gid=0(administrators)\nadmin\n", ""},
+		{"ulimit -a", "router-mipsel", []string{"ulimit -a | grep -e processes -e locked"}, "max locked memory (kb)          (-l) 64\nmax user processes              (-u) 228\n", ""},
 		{"history", "router-mipsel", []string{"echo a", "history"}, "a\n   0 echo a\n   1 history\n", ""},
 		{"export", "router-mipsel", []string{"export FOO=bar; export | grep FOO; echo $FOO"}, "export FOO='bar'\nbar\n", ""},
 		{"true false", "router-mipsel", []string{"true; echo $?; false; echo $?"}, "0\n1\n", ""},

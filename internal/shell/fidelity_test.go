@@ -72,6 +72,7 @@ var fidelityCases = []struct {
 		`printf '1 2\n3 4\n' > w`, `while read a b; do echo "$b-$a"; done < w`, `cat w | while read l; do echo "[$l]"; done`,
 		`while read x; do echo $x; break; done < w`,
 	}},
+	{"nc-ulimit", []string{`printf "a\nb\nc\n" | grep -e a -e c`, `nc; echo $?`, `ulimit -a | cut -c1-36`}},
 	{"param-trim", []string{
 		`X=/usr/bin/busybox.tar.gz; echo ${X##*/} ${X%.*} ${X#*/} ${X%%.*} ${X#nomatch}`,
 		`u=http://h.example/bins/x86; echo ${u##*/} ${u%/*} "${u#http://}"; f=a.b.c; echo ${f%.?} ${f#[ab].}`,
