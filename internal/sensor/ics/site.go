@@ -184,7 +184,11 @@ func (s *Site) validate() error {
 		return errors.New("id, facility and identity (vendor, product_code, revision) are required")
 	}
 	if s.FacilityASCII == "" {
-		s.FacilityASCII = s.Facility
+		s.FacilityASCII = asciiOr(s.Facility, "")
+	}
+	if len(s.FacilityASCII) > 32 || asciiOr(s.FacilityASCII, "") == "" {
+		// S7's plant identification holds 32 characters of ASCII.
+		return errors.New("facility_ascii: 1..32 printable ASCII characters (give it when the facility name is not ASCII)")
 	}
 	vars := map[string]bool{}
 	for _, v := range s.Process {
