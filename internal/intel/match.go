@@ -137,8 +137,9 @@ func decode(s string) string {
 // text is one part of a request in raw and decoded form; the decoded form
 // is made once, on first use, and shared by all signatures.
 type text struct {
-	raw     string
-	decoded *string
+	raw            string
+	decoded        *string
+	lowRaw, lowDec *string
 }
 
 func newText(s string) *text { return &text{raw: s} }
@@ -151,12 +152,32 @@ func (t *text) dec() string {
 	return *t.decoded
 }
 
+// has reports whether lit may be in the raw (or decoded) form.
+func (t *text) has(lit string, decoded bool) bool {
+	if lit == "" {
+		return true
+	}
+	p := &t.lowRaw
+	src := t.raw
+	if decoded {
+		p, src = &t.lowDec, t.dec()
+	}
+	if *p == nil {
+		l := asciiLower(src)
+		*p = &l
+	}
+	return strings.Contains(**p, lit)
+}
+
 // find returns the location of re in raw or, failing that, in decoded form.
 func find(re *regexp.Regexp, t *text) (string, []int) {
-	if loc := re.FindStringIndex(t.raw); loc != nil {
-		return t.raw, loc
+	lit := literalOf(re)
+	if t.has(lit, false) {
+		if loc := re.FindStringIndex(t.raw); loc != nil {
+			return t.raw, loc
+		}
 	}
-	if d := t.dec(); d != t.raw {
+	if d := t.dec(); d != t.raw && t.has(lit, true) {
 		if loc := re.FindStringIndex(d); loc != nil {
 			return d, loc
 		}
