@@ -78,7 +78,10 @@ func (s *Spool) Run(ctx context.Context, drain time.Duration) {
 	defer cancel()
 	for dctx.Err() == nil {
 		connected := s.bus.Connected()
-		if err := s.forward(dctx); err == nil {
+		err := s.forward(dctx)
+		if err == nil || errors.Is(err, errNotConnected) {
+			// Caught up, or no bus to drain to: what is left waits on
+			// disk for the next start, so shutdown need not wait.
 			return
 		}
 		select {
