@@ -82,7 +82,11 @@ func run(conc int, dur time.Duration, emitterKind string) error {
 		}
 		body, _ := io.ReadAll(r.Body)
 		_ = json.Unmarshal(body, &req)
-		out, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": "0x1"})
+		out, _ := json.Marshal(struct {
+			Version string          `json:"jsonrpc"`
+			ID      json.RawMessage `json:"id"`
+			Result  string          `json:"result"`
+		}{"2.0", req.ID, "0x1"})
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(out)
 	})}
