@@ -75,3 +75,39 @@ func TestCancel(t *testing.T) {
 		t.Errorf("cancelled Exec printed %d bytes", b.Len())
 	}
 }
+
+// TestHeredocAtThePrompt: a here-document typed line by line (as over
+// Telnet) is the command's input; its lines never run as commands.
+func TestHeredocAtThePrompt(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+		file  string
+	}{
+		{"plain", []string{"cat > /tmp/f << EOF", "echo pwned", "id", "EOF"}, "echo pwned\nid\n"},
+		{"quoted", []string{"cat >/tmp/f <<'END'", "$HOME `id`", "END"}, "$HOME `id`\n"},
+		{"strip", []string{"cat <<-X > /tmp/f", "\tindented", "\tX"}, "indented\n"},
+		{"expanded", []string{"A=42; cat > /tmp/f <<EOF", "a=$A", "EOF"}, "a=42\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestShell(t, "router-mipsel", nil)
+			var out bytes.Buffer
+			for i, l := range tc.lines {
+				s.Exec(context.Background(), l, &out)
+				if i < len(tc.lines)-1 && s.Prompt() != "> " {
+					t.Fatalf("after %q the prompt is %q, want the continuation prompt", l, s.Prompt())
+				}
+			}
+			if strings.Contains(out.String(), "pwned") || strings.Contains(out.String(), "uid=") {
+				t.Fatalf("body ran as commands: %q", out.String())
+			}
+			if got := run(t, s, "cat /tmp/f"); got != tc.file {
+				t.Fatalf("file holds %q, want %q", got, tc.file)
+			}
+			if p := s.Prompt(); p == "> " {
+				t.Fatal("still at the continuation prompt")
+			}
+		})
+	}
+}

@@ -152,6 +152,7 @@ type parser struct {
 	depth    int
 	maxDepth int
 	pending  []*redir // here-documents waiting for the next newline
+	open     bool     // a here-document ran to the end of src without its delimiter
 	lpos     int      // lineAt cache: position and its line number
 	lline    int
 	words    []word // words are handed out from blocks: one allocation for several
@@ -624,6 +625,7 @@ func (p *parser) readHeredocs() {
 			delim.WriteString(pt.text)
 		}
 		var body strings.Builder
+		ended := false
 		for p.pos < len(p.src) {
 			e := strings.IndexByte(p.src[p.pos:], '\n')
 			var line string
@@ -638,14 +640,36 @@ func (p *parser) readHeredocs() {
 				line = strings.TrimLeft(line, "\t")
 			}
 			if strings.TrimSuffix(line, "\r") == delim.String() {
+				ended = true
 				break
 			}
 			body.WriteString(line)
 			body.WriteByte('\n')
 		}
 		r.body = body.String()
+		p.open = p.open || !ended
 	}
 	p.pending = nil
+}
+
+// heredocOpen reports whether src ends inside a here-document: one whose
+// delimiter line has not come yet. An interactive shell then reads more
+// lines (prompting with PS2) before it runs anything.
+func heredocOpen(src string, maxDepth int) (open bool) {
+	if !strings.Contains(src, "<<") {
+		return false
+	}
+	p := &parser{src: src, maxDepth: maxDepth}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(*syntaxError); !ok {
+				panic(r)
+			}
+			open = false // a syntax error is reported when the line runs
+		}
+	}()
+	p.parseList(nil)
+	return p.open || len(p.pending) > 0
 }
 
 // tryFuncDef parses NAME() COMMAND. It is tried before every simple

@@ -137,6 +137,9 @@ type Shell struct {
 	sleepLeft time.Duration
 	steps     int
 	pending   *pendingInput
+	// heredoc holds the lines of a command whose here-document is not
+	// finished yet (Exec collects them until its delimiter line).
+	heredoc string
 }
 
 // New returns a shell for one session.
@@ -218,6 +221,12 @@ func New(cfg Config) *Shell {
 func (s *Shell) Prompt() string {
 	if s.pending != nil {
 		return ""
+	}
+	if s.heredoc != "" {
+		if ps2, ok := s.vars["PS2"]; ok {
+			return ps2
+		}
+		return "> "
 	}
 	if s.inCLI {
 		return s.dev.Expand(s.prof.CLI.Prompt)
@@ -317,6 +326,17 @@ func (s *Shell) Exec(ctx context.Context, line string, out io.Writer) (exit int,
 	if s.inCLI {
 		s.execCLI(ctx, line, tw)
 		return s.status, s.exited
+	}
+	// A here-document typed at the prompt (cat > f << EOF): its body
+	// lines are input to the command, not commands, so the whole is run
+	// once the delimiter line has come. What is collected is bounded by
+	// the file size limit; past it, the command runs with what came.
+	if s.heredoc != "" {
+		line, s.heredoc = s.heredoc+"\n"+line, ""
+	}
+	if int64(len(line)) < s.lim.MaxFileBytes && heredocOpen(line, s.lim.MaxDepth*4) {
+		s.heredoc = line
+		return s.status, false
 	}
 	s.curLine = line
 	s.status = s.runTop(ctx, line, tw)

@@ -181,3 +181,24 @@ func TestLoginTimeout(t *testing.T) {
 	cl.expect("Login timed out after 0 seconds\r\n")
 	in.Recorder.WaitFor(t, "close", sensortest.Wait, func(evs []*event.Event) bool { return sensortest.Count(evs, "session.closed", nil) == 1 })
 }
+
+// TestHeredoc: bots and people write files with here-documents; over
+// Telnet the body arrives line by line and must feed the command, with
+// the continuation prompt, never run.
+func TestHeredoc(t *testing.T) {
+	in := sensortest.Start(t, sensortest.Options{Factory: "telnet", Config: routerConfig}, sensor.DefaultLimits())
+	cl := newClient(t, in.Dial(t, ""))
+	login(t, cl, "root", "xc3511")
+	cl.run("cat > /tmp/x.sh << EOF", "> ")
+	cl.run("echo pwned", "> ")
+	cl.run("rm -rf /bin", "> ")
+	if out := cl.run("EOF", "# "); strings.Contains(out, "pwned") {
+		t.Fatalf("the body ran: %q", out)
+	}
+	if out := cl.run("cat /tmp/x.sh", "# "); out != "echo pwned\r\nrm -rf /bin\r\n" {
+		t.Fatalf("file holds %q", out)
+	}
+	if out := cl.run("ls /bin/busybox", "# "); !strings.Contains(out, "/bin/busybox") {
+		t.Fatalf("the body's rm ran: %q", out)
+	}
+}
