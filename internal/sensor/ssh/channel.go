@@ -15,33 +15,40 @@ type start struct {
 	cmd  string
 }
 
-// session serves one session channel until it ends.
-func (h *handler) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request) bool {
-	defer ch.Close()
-	h.pty, h.width = false, 0 // per channel
+// chanState is one session channel: its terminal (set by requests before
+// the start is sent, read by session after) and how it started.
+type chanState struct {
+	ch      ssh.Channel
+	pty     bool
+	width   int
+	st      start
+	started chan struct{} // closed once shell or exec was accepted
+	done    chan struct{} // closed when the channel's requests end
+}
+
+// open answers the channel's requests in the background until it ends.
+func (h *handler) open(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.Request) *chanState {
+	cs := &chanState{ch: ch, started: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(cs.done)
+		h.requests(ctx, cs, reqs)
+	}()
+	return cs
+}
+
+// session serves one started session channel until it ends.
+func (h *handler) session(ctx context.Context, cs *chanState) bool {
+	ch := cs.ch
+	defer func() { ch.Close(); <-cs.done }()
 	h.cw.set(ch)
 	defer h.cw.set(nil)
-	started := make(chan start, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.requests(ctx, reqs, started)
-	}()
-	defer func() { ch.Close(); <-done }()
-	var st start
-	select {
-	case st = <-started:
-	case <-done:
-		return false
-	case <-ctx.Done():
-		return false
-	}
+	st := cs.st
 	if !h.conv.ShellStarted() {
-		h.conv.StartShell(h.user, h.width)
+		h.conv.StartShell(h.user, cs.width)
 	}
 	w := h.conv.Buffered()
 	if st.exec {
-		code, _ := h.conv.Run(ctx, st.cmd, h.pty)
+		code, _ := h.conv.Run(ctx, st.cmd, cs.pty)
 		w.Flush()
 		exit(ch, code)
 		return false
@@ -54,16 +61,16 @@ func (h *handler) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.
 		return buf[:n], err
 	}
 	for {
-		if h.pty {
+		if cs.pty {
 			w.WriteString(h.conv.Prompt())
 		}
-		line, err := lines.Next(h.pty)
+		line, err := lines.Next(cs.pty)
 		if err != nil {
 			w.Flush()
 			exit(ch, 0)
 			return false
 		}
-		code, exited := h.conv.Run(ctx, line, h.pty)
+		code, exited := h.conv.Run(ctx, line, cs.pty)
 		if exited {
 			w.Flush()
 			exit(ch, code)
@@ -78,9 +85,9 @@ func exit(ch ssh.Channel, code int) {
 }
 
 // requests answers the channel's requests; the first shell or exec starts
-// the session through started. pty and size are set before started is
-// sent, so the session reads them safely.
-func (h *handler) requests(ctx context.Context, reqs <-chan *ssh.Request, started chan<- start) {
+// the session by closing cs.started. pty and size are set before, so the
+// session reads them safely.
+func (h *handler) requests(ctx context.Context, cs *chanState, reqs <-chan *ssh.Request) {
 	begun := false
 	for r := range reqs {
 		ok := false
@@ -89,7 +96,7 @@ func (h *handler) requests(ctx context.Context, reqs <-chan *ssh.Request, starte
 			term, rest, good := sshString(r.Payload)
 			if good && len(rest) >= 8 && !begun {
 				w, hh := int(binary.BigEndian.Uint32(rest)), int(binary.BigEndian.Uint32(rest[4:]))
-				h.pty, h.width, ok = true, w, true
+				cs.pty, cs.width, ok = true, w, true
 				h.conv.Resize(w, hh)
 				h.conv.Params(ctx, map[string]any{"term": term, "width": w, "height": hh})
 			}
@@ -126,7 +133,8 @@ func (h *handler) requests(ctx context.Context, reqs <-chan *ssh.Request, starte
 			if r.WantReply {
 				r.Reply(true, nil)
 			}
-			started <- st
+			cs.st = st
+			close(cs.started)
 			continue
 		case "subsystem":
 			name, _, _ := sshString(r.Payload)

@@ -39,29 +39,60 @@ func (t *Sensor) HandleConn(ctx context.Context, s *sensor.Session) error {
 	go func() { defer wg.Done(); h.globalRequests(ctx, reqs) }()
 	defer wg.Wait()
 	defer conn.Close()
+	// Channels wait for their shell or exec request on their own, so one
+	// that never starts (its subsystem request refused, say) does not hold
+	// up the next; the shell serves one started channel at a time.
+	starts := make(chan *chanState)
+	quit := make(chan struct{})
+	defer close(quit)
 	n := 0
-	for nc := range chans {
-		switch nc.ChannelType() {
-		case "session":
-			if n++; n > maxChannels {
-				nc.Reject(ssh.ResourceShortage, "too many channels")
-				continue
-			}
-			ch, creqs, err := nc.Accept()
-			if err != nil {
-				continue
-			}
-			if h.session(ctx, ch, creqs) {
+	for {
+		select {
+		case nc, ok := <-chans:
+			if !ok {
 				return nil
 			}
-		case "direct-tcpip", "forwarded-tcpip":
-			h.forward(ctx, nc.ChannelType(), nc.ExtraData())
-			nc.Reject(ssh.Prohibited, "administratively prohibited")
-		default:
-			nc.Reject(ssh.UnknownChannelType, "unknown channel type")
+			switch nc.ChannelType() {
+			case "session":
+				if n++; n > maxChannels {
+					nc.Reject(ssh.ResourceShortage, "too many channels")
+					continue
+				}
+				ch, creqs, err := nc.Accept()
+				if err != nil {
+					continue
+				}
+				cs := h.open(ctx, ch, creqs)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					select {
+					case <-cs.started:
+						select {
+						case starts <- cs:
+						case <-quit:
+							ch.Close()
+						}
+					case <-cs.done:
+						ch.Close() // the client closed it without starting anything
+					case <-quit:
+						ch.Close()
+					}
+				}()
+			case "direct-tcpip", "forwarded-tcpip":
+				h.forward(ctx, nc.ChannelType(), nc.ExtraData())
+				nc.Reject(ssh.Prohibited, "administratively prohibited")
+			default:
+				nc.Reject(ssh.UnknownChannelType, "unknown channel type")
+			}
+		case cs := <-starts:
+			if h.session(ctx, cs) {
+				return nil
+			}
+		case <-ctx.Done():
+			return nil
 		}
 	}
-	return nil
 }
 
 // emitClient emits the client's version and HASSH once the handshake has
@@ -91,8 +122,6 @@ type handler struct {
 	user   string
 	mu     sync.Mutex
 	events int
-	pty    bool
-	width  int
 }
 
 func (h *handler) budget() bool {

@@ -338,3 +338,44 @@ func TestAuthMethodsPerDaemon(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelsAfterRefusedRequest: a client that keeps a channel open after
+// its subsystem request was refused (an sftp or scp attempt) still gets
+// its next channels served.
+func TestChannelsAfterRefusedRequest(t *testing.T) {
+	in := sensortest.Start(t, sensortest.Options{Factory: "ssh", Config: openwrtConfig}, sensor.DefaultLimits())
+	client := dial(t, in, clientConfig("root", "root"))
+	defer client.Close()
+	first, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if err := first.RequestSubsystem("sftp"); err == nil {
+		t.Fatal("sftp subsystem accepted")
+	}
+	for i := range 3 {
+		done := make(chan error, 1)
+		go func() {
+			s, err := client.NewSession()
+			if err != nil {
+				done <- err
+				return
+			}
+			defer s.Close()
+			out, err := s.Output("echo again")
+			if err == nil && !strings.Contains(string(out), "again") {
+				err = io.ErrUnexpectedEOF
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("channel %d after the refused request: %v", i+2, err)
+			}
+		case <-time.After(sensortest.Wait):
+			t.Fatalf("channel %d after the refused request was never served", i+2)
+		}
+	}
+}
