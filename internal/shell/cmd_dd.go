@@ -112,6 +112,7 @@ func cmdDd(s *Shell, c *call) int {
 	if int64(len(data))%bs != 0 {
 		part = 1
 	}
+	outFull, outPart, outBytes := full, part, int64(len(data))
 	st := 0
 	if outName == "" {
 		c.out.Write(data)
@@ -136,6 +137,18 @@ func cmdDd(s *Shell, c *call) int {
 				nd = nd[:pos+int64(len(data))]
 			}
 			if err := s.fs.setData(n, nd); err != nil {
+				// dd writes block by block: what went out before the
+				// write that failed stays in the file, and only it is
+				// counted as records out.
+				keep := min(int64(len(nd)), s.fs.maxFile, s.fs.maxBytes-s.fs.used+int64(len(old)))
+				if keep > int64(len(old)) || !notrunc {
+					_ = s.fs.setData(n, nd[:max(keep, 0)])
+				}
+				written := min(max(keep-pos, 0), int64(len(data)))
+				outFull, outPart, outBytes = written/bs, 0, written
+				if written%bs != 0 {
+					outPart = 1
+				}
 				c.errf("error writing '%s': %s", outName, err)
 				st = 1
 			}
@@ -145,9 +158,9 @@ func cmdDd(s *Shell, c *call) int {
 			st = 1
 		}
 	}
-	fmt.Fprintf(c.err, "%d+%d records in\n%d+%d records out\n", full, part, full, part)
+	fmt.Fprintf(c.err, "%d+%d records in\n%d+%d records out\n", full, part, outFull, outPart)
 	if s.prof.BusyBox.DDBytesLine {
-		fmt.Fprintf(c.err, "%d bytes (%s) copied, 0.000%03d seconds, %s/s\n", len(data), humanBytes(int64(len(data))), 100+s.rnd.Intn(800), humanBytes(int64(len(data))*2000))
+		fmt.Fprintf(c.err, "%d bytes (%s) copied, 0.000%03d seconds, %s/s\n", outBytes, humanBytes(outBytes), 100+s.rnd.Intn(800), humanBytes(outBytes*2000))
 	}
 	return st
 }

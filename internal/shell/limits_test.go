@@ -111,3 +111,16 @@ func TestHeredocAtThePrompt(t *testing.T) {
 		})
 	}
 }
+
+// TestDDKeepsWhatItWrote: like BusyBox dd, a write past the file size limit
+// leaves the blocks written before it in the file and counts only them.
+func TestDDKeepsWhatItWrote(t *testing.T) {
+	lim := Limits{MaxFSBytes: 64 << 10, MaxFileBytes: 32 << 10, MaxOutputBytes: 8 << 10, MaxLineBytes: 4096, MaxDepth: 6, MaxLoop: 500}
+	s := limitedShell(t, lim)
+	out := run(t, s, "cd /tmp; dd if=/dev/zero of=a bs=1k count=40; echo status=$?; wc -c < a")
+	for _, want := range []string{"dd: error writing 'a': File too large", "33+0 records in\n32+0 records out", "status=1", "32768"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("missing %q in %q", want, out)
+		}
+	}
+}
