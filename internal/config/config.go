@@ -79,6 +79,12 @@ type Portal struct {
 	// FeedSeed makes this instance's MISP and STIX UUIDs its own; it must
 	// stay the same for the life of the instance, or every id changes.
 	FeedSeed string `yaml:"feed_seed"`
+	// Metrics says who may read /metrics on the portal: public, admin (a
+	// logged-in admin), or nobody when MetricsListen serves them apart.
+	Metrics string `yaml:"metrics"`
+	// MetricsListen, when set, serves /metrics on this address instead of
+	// the portal's (a scrape network, say).
+	MetricsListen string `yaml:"metrics_listen"`
 	// BaseURL is the portal's public URL (behind a proxy, the outside one),
 	// used for links in feeds. Empty: links are relative.
 	BaseURL string `yaml:"base_url"`
@@ -130,7 +136,7 @@ func Default() *Config {
 		Log:        Log{Level: "info", Format: "text"},
 		Bus:        defaultBus(),
 		Store:      Store{Driver: "sqlite"},
-		Portal:     Portal{Listen: "127.0.0.1:8080", CheckWindow: 7 * 24 * time.Hour, CheckPerMinute: 30, FeedSeed: "kansoku"},
+		Portal:     Portal{Listen: "127.0.0.1:8080", CheckWindow: 7 * 24 * time.Hour, CheckPerMinute: 30, FeedSeed: "kansoku", Metrics: "public"},
 		Collector:  Collector{BatchSize: 1000, JSONL: JSONL{MaxBytes: 100 << 20, Keep: 5, Format: "kansoku"}},
 		Sensors:    map[string]SensorInstance{},
 	}
@@ -290,6 +296,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Portal.FeedSeed == "" {
 		return c.errAt("portal.feed_seed", "must not be empty")
+	}
+	if m := c.Portal.Metrics; m != "public" && m != "admin" {
+		return c.errAt("portal.metrics", "must be public or admin, not %q", m)
+	}
+	if a := c.Portal.MetricsListen; a != "" {
+		if _, err := netip.ParseAddrPort(a); err != nil {
+			return c.errAt("portal.metrics_listen", "must be ip:port, not %q", a)
+		}
 	}
 	if u := c.Portal.BaseURL; u != "" {
 		pu, err := url.Parse(u)

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store"
 )
@@ -54,6 +55,18 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	c, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	// Asking for one kind of data the caller may not read is refused
+	// outright; a broad query returns only what the caller may read.
+	if q.Honeypot != "" || q.Kind != "" {
+		if k := access.OfStream(q.Honeypot, q.Kind); !c.May(k) {
+			deny(w, c, k)
+			return
+		}
+	}
 	page, err := s.opts.Store.Events(r.Context(), q)
 	if err != nil {
 		if errors.Is(err, store.ErrBadCursor) {
@@ -64,6 +77,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "query failed")
 		return
 	}
+	page.Events = c.Filter(page.Events)
 	if page.Events == nil {
 		page.Events = []*event.Event{}
 	}

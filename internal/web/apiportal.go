@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/bus"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store"
@@ -74,7 +75,7 @@ func (s *Server) apiSampleDownload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad sha256: want 64 hex digits")
 		return
 	}
-	key, ok := s.requireKey(w, r, ScopeSamplesDownload)
+	c, ok := s.allow(w, r, access.Sample)
 	if !ok {
 		return
 	}
@@ -98,7 +99,7 @@ func (s *Server) apiSampleDownload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "zip failed")
 		return
 	}
-	s.audit(r.Context(), "apikey:"+key.ID, "sample.download", sha)
+	s.audit(r.Context(), auditName(c), "sample.download", sha)
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+sha+`.zip"`)
 	w.Write(buf.Bytes())
@@ -138,7 +139,11 @@ func (s *Server) apiSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad session id")
 		return
 	}
-	v, err := s.loadSession(r.Context(), id)
+	c, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.loadSession(r.Context(), c, id)
 	if s.apiErr(w, err) {
 		return
 	}

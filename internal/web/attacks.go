@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/store"
 )
 
@@ -38,7 +39,7 @@ func (s *Server) apiAttacks(w http.ResponseWriter, r *http.Request) {
 	}
 	// Victim addresses are shared with key holders (CSIRTs, researchers)
 	// only; the public sees aggregates on the dashboard.
-	if _, ok := s.requireKey(w, r, ScopeFeedsRead); !ok {
+	if _, ok := s.allow(w, r, access.Victims); !ok {
 		return
 	}
 	list, err := s.opts.Store.MergedAttacks(r.Context(), q)

@@ -14,19 +14,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/store"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// API key scopes.
+// API key scopes (the access policy's, named here for the portal's users).
 const (
-	ScopeSamplesDownload = "samples:download"
-	ScopeFeedsRead       = "feeds:read"
-	ScopeCheckAny        = "check:any"
+	ScopeSamplesDownload = access.ScopeSamplesDownload
+	ScopeFeedsRead       = access.ScopeFeedsRead
+	ScopeCheckAny        = access.ScopeCheckAny
 )
 
 // Scopes lists every scope a key can carry.
-var Scopes = []string{ScopeSamplesDownload, ScopeFeedsRead, ScopeCheckAny}
+var Scopes = access.Scopes
 
 func randomToken(n int) string {
 	b := make([]byte, n)
@@ -86,8 +87,8 @@ func HashPassword(pw string) (string, error) {
 // apiKey returns the request's valid key, or nil.
 func (s *Server) apiKey(r *http.Request) (*store.APIKey, error) {
 	secret := r.Header.Get("X-API-Key")
-	if a := r.Header.Get("Authorization"); secret == "" && strings.HasPrefix(a, "Bearer ") {
-		secret = strings.TrimPrefix(a, "Bearer ")
+	if secret == "" {
+		secret = bearer(r.Header.Get("Authorization"))
 	}
 	if secret == "" || len(secret) > 200 {
 		return nil, nil
@@ -99,26 +100,85 @@ func (s *Server) apiKey(r *http.Request) (*store.APIKey, error) {
 	return k, err
 }
 
-// requireKey answers 401/403 unless the request carries a key with scope.
-func (s *Server) requireKey(w http.ResponseWriter, r *http.Request, scope string) (*store.APIKey, bool) {
+// bearer returns the token of an Authorization header of the Bearer
+// scheme, whose name is case-insensitive (RFC 7235 2.1), "" for others.
+func bearer(h string) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// credentialsSent says whether the request tries to authenticate with a key.
+func credentialsSent(r *http.Request) bool {
+	return r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != ""
+}
+
+// caller says who asks, for the access policy: a logged-in admin (by the
+// session cookie, wherever it is sent), an API key, or anonymous. A key
+// that is sent but unknown is answered 401 (ok false) rather than quietly
+// treated as anonymous.
+func (s *Server) caller(w http.ResponseWriter, r *http.Request) (c access.Caller, ok bool) {
+	if adminFrom(r) != nil {
+		return access.Caller{Admin: true}, true
+	}
+	if _, err := r.Cookie(sessionCookie); err == nil && s.adminSession(r) != nil {
+		return access.Caller{Admin: true}, true
+	}
+	if !credentialsSent(r) {
+		return access.Anonymous, true
+	}
 	k, err := s.apiKey(r)
 	if err != nil {
 		s.opts.Logger.Error("api key", "err", err)
 		writeError(w, http.StatusInternalServerError, "key lookup failed")
-		return nil, false
+		return c, false
 	}
 	if k == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kansoku"`)
-		writeError(w, http.StatusUnauthorized, "an API key is required (Authorization: Bearer …)")
-		return nil, false
+		writeError(w, http.StatusUnauthorized, "unknown API key")
+		return c, false
 	}
-	for _, sc := range k.Scopes {
-		if sc == scope {
-			return k, true
-		}
+	return access.Caller{KeyID: k.ID, Scopes: k.Scopes, Prefixes: k.Prefixes}, true
+}
+
+// deny answers a caller who may not read kind: 401 without credentials,
+// 403 with a key that lacks the scope.
+func deny(w http.ResponseWriter, c access.Caller, kind access.Kind) {
+	sc := access.Scope(kind)
+	switch {
+	case c.KeyID == "" && !c.Admin && sc != "":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kansoku"`)
+		writeError(w, http.StatusUnauthorized, "an API key with the scope "+sc+" is required (Authorization: Bearer …)")
+	case c.KeyID == "" && !c.Admin:
+		writeError(w, http.StatusUnauthorized, "this needs an admin login")
+	case sc != "":
+		writeError(w, http.StatusForbidden, "this API key lacks the scope "+sc)
+	default:
+		writeError(w, http.StatusForbidden, "this needs an admin login")
 	}
-	writeError(w, http.StatusForbidden, "this API key lacks the scope "+scope)
-	return nil, false
+}
+
+// allow resolves the caller and answers 401/403 unless it may read kind.
+func (s *Server) allow(w http.ResponseWriter, r *http.Request, kind access.Kind) (access.Caller, bool) {
+	c, ok := s.caller(w, r)
+	if !ok {
+		return c, false
+	}
+	if !c.May(kind) {
+		deny(w, c, kind)
+		return c, false
+	}
+	return c, true
+}
+
+// auditName is who the audit log says did something.
+func auditName(c access.Caller) string {
+	if c.Admin {
+		return "admin"
+	}
+	return "apikey:" + c.KeyID
 }
 
 type ctxKey int

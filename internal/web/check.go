@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/source"
 	"github.com/kansoku/kansoku/internal/store"
@@ -325,7 +326,7 @@ func (s *Server) pageCheck(w http.ResponseWriter, r *http.Request) {
 
 // apiCheckAny lets a CSIRT key query addresses inside its prefixes.
 func (s *Server) apiCheckAny(w http.ResponseWriter, r *http.Request) {
-	key, ok := s.requireKey(w, r, ScopeCheckAny)
+	c, ok := s.allow(w, r, access.Lookup)
 	if !ok {
 		return
 	}
@@ -335,11 +336,7 @@ func (s *Server) apiCheckAny(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip = ip.Unmap()
-	allowed := false
-	for _, p := range key.Prefixes {
-		allowed = allowed || p.Contains(ip)
-	}
-	if !allowed {
+	if !c.MayLookup(ip) {
 		writeError(w, http.StatusForbidden, "address outside this key's prefixes")
 		return
 	}
@@ -361,7 +358,7 @@ func (s *Server) apiCheckAny(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "query failed")
 		return
 	}
-	_ = s.opts.Store.Audit(r.Context(), "apikey:"+key.ID, "check", ip.String())
+	_ = s.opts.Store.Audit(r.Context(), auditName(c), "check", ip.String())
 	s.localise(w, r, res)
 	writeJSON(w, http.StatusOK, res)
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/alert"
 	"github.com/kansoku/kansoku/internal/ethcampaign"
 	"github.com/kansoku/kansoku/internal/event"
@@ -182,7 +183,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		}
 	case "samples.csv":
 		// The researchers' bulk metadata export, MalwareBazaar's columns.
-		if _, ok := s.requireKey(w, r, ScopeFeedsRead); !ok {
+		if _, ok := s.allow(w, r, access.Bulk); !ok {
 			return
 		}
 		list, lerr := s.opts.Store.Samples(ctx, q)
@@ -228,7 +229,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		}
 	case "report-bruteforce.csv", "report-amp.csv":
 		// Reports name infected hosts and victims: for key holders only.
-		if _, ok := s.requireKey(w, r, ScopeFeedsRead); !ok {
+		if _, ok := s.allow(w, r, access.Bulk); !ok {
 			return
 		}
 		if len(ReportKinds[name]) > 1 && q.After != "" {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store"
 )
@@ -70,17 +71,21 @@ func filtered(q store.HostQuery) bool {
 // unknown or lacks the scope is answered 401/403 (ok is false) rather than
 // quietly downgraded to counts.
 func (s *Server) hostDetail(w http.ResponseWriter, r *http.Request) (detail, ok bool) {
-	if adminFrom(r) != nil {
+	c, ok := s.caller(w, r)
+	if !ok {
+		return false, false
+	}
+	if c.May(access.Exposure) {
+		if !c.Admin {
+			s.audit(r.Context(), auditName(c), "hosts.read", r.URL.RawQuery)
+		}
 		return true, true
 	}
-	if r.Header.Get("X-API-Key") == "" && r.Header.Get("Authorization") == "" {
-		return false, true
+	if c.KeyID != "" {
+		deny(w, c, access.Exposure)
+		return false, false
 	}
-	k, ok := s.requireKey(w, r, ScopeFeedsRead)
-	if ok {
-		s.audit(r.Context(), "apikey:"+k.ID, "hosts.read", r.URL.RawQuery)
-	}
-	return ok, ok
+	return false, true
 }
 
 // hostsBase is where the hosts pages of this request live: the admin's

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/bus"
+	"github.com/kansoku/kansoku/internal/source"
 	"github.com/nats-io/nats.go"
 )
 
@@ -14,12 +17,24 @@ import (
 // slow client misses events rather than slowing anyone else down.
 type hub struct {
 	mu      sync.Mutex
-	clients map[chan []byte]struct{}
+	clients map[chan liveEvent]struct{}
 	sub     *nats.Subscription
 	closed  bool
+	// perSource counts viewers per source (IPv6 by /64), so one client
+	// cannot hold every slot.
+	perSource *source.Counter
 }
 
-func newHub() *hub { return &hub{clients: map[chan []byte]struct{}{}} }
+// liveEvent is one event's JSON with its data kind, decoded once for all
+// viewers so each gets only what the access policy lets it read.
+type liveEvent struct {
+	data []byte
+	kind access.Kind
+}
+
+func newHub() *hub {
+	return &hub{clients: map[chan liveEvent]struct{}{}, perSource: source.NewCounter(source.DefaultIPv6Prefix)}
+}
 
 func (h *hub) subscribe(b *bus.Bus) error {
 	sub, err := b.NC.Subscribe("events.>", func(m *nats.Msg) { h.publish(m.Data) })
@@ -33,18 +48,26 @@ func (h *hub) subscribe(b *bus.Bus) error {
 }
 
 func (h *hub) publish(data []byte) {
+	var head struct {
+		Honeypot string `json:"honeypot"`
+		Kind     string `json:"kind"`
+	}
+	if json.Unmarshal(data, &head) != nil {
+		return
+	}
+	ev := liveEvent{data: data, kind: access.OfStream(head.Honeypot, head.Kind)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.clients {
 		select {
-		case c <- data:
+		case c <- ev:
 		default:
 		}
 	}
 }
 
-func (h *hub) add() chan []byte {
-	c := make(chan []byte, 256)
+func (h *hub) add() chan liveEvent {
+	c := make(chan liveEvent, 256)
 	h.mu.Lock()
 	if h.closed {
 		close(c)
@@ -55,7 +78,7 @@ func (h *hub) add() chan []byte {
 	return c
 }
 
-func (h *hub) remove(c chan []byte) {
+func (h *hub) remove(c chan liveEvent) {
 	h.mu.Lock()
 	if _, ok := h.clients[c]; ok {
 		delete(h.clients, c)
@@ -80,8 +103,12 @@ func (h *hub) close() {
 	}
 }
 
-// maxStreamClients bounds concurrent live viewers.
-const maxStreamClients = 256
+// maxStreamClients bounds concurrent live viewers, maxStreamPerSource
+// those of one source.
+const (
+	maxStreamClients   = 256
+	maxStreamPerSource = 4
+)
 
 func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
@@ -89,6 +116,17 @@ func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "streaming unsupported")
 		return
 	}
+	who, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	release := s.live.perSource.Acquire(s.ClientIP(r), maxStreamPerSource)
+	if release == nil {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusTooManyRequests, "too many live streams from your address")
+		return
+	}
+	defer release()
 	s.live.mu.Lock()
 	n := len(s.live.clients)
 	s.live.mu.Unlock()
@@ -112,12 +150,15 @@ func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 		case <-ping.C:
 			fmt.Fprint(w, ": ping\n\n")
 			fl.Flush()
-		case data, ok := <-c:
+		case ev, ok := <-c:
 			if !ok {
 				return
 			}
+			if !who.May(ev.kind) {
+				continue
+			}
 			// Event JSON is one line (json.Marshal never emits raw newlines).
-			fmt.Fprintf(w, "event: event\ndata: %s\n\n", data)
+			fmt.Fprintf(w, "event: event\ndata: %s\n\n", ev.data)
 			fl.Flush()
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/event"
 	"github.com/kansoku/kansoku/internal/store"
 )
@@ -108,7 +109,7 @@ type sessionView struct {
 	Commands []string
 }
 
-func (s *Server) loadSession(ctx context.Context, id string) (*sessionView, error) {
+func (s *Server) loadSession(ctx context.Context, c access.Caller, id string) (*sessionView, error) {
 	sess, err := s.opts.Store.Session(ctx, id)
 	if err != nil {
 		return nil, err
@@ -117,7 +118,7 @@ func (s *Server) loadSession(ctx context.Context, id string) (*sessionView, erro
 	if err != nil {
 		return nil, err
 	}
-	v := &sessionView{Session: sess, Events: page.Events}
+	v := &sessionView{Session: sess, Events: c.Filter(page.Events)}
 	for _, e := range page.Events {
 		if e.Kind == "command.input" {
 			v.Commands = append(v.Commands, event.EscapeInvalid(e.Text("input")))
@@ -132,7 +133,11 @@ func (s *Server) pageSession(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad session id", http.StatusBadRequest)
 		return
 	}
-	v, err := s.loadSession(r.Context(), id)
+	c, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.loadSession(r.Context(), c, id)
 	if s.pageErr(w, err) {
 		return
 	}

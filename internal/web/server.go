@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kansoku/kansoku/internal/access"
 	"github.com/kansoku/kansoku/internal/alert"
 	"github.com/kansoku/kansoku/internal/bus"
 	"github.com/kansoku/kansoku/internal/metrics"
@@ -51,6 +52,23 @@ type Options struct {
 	// Alerts, when set, is the dispatcher whose subscriptions the admin
 	// pages manage and whose dead letters they show.
 	Alerts *alert.Dispatcher
+	// Metrics says who may read /metrics: MetricsPublic (the default),
+	// MetricsAdmin (a logged-in admin: the access policy's operations
+	// data), or MetricsOff (not on the portal; serve MetricsHandler on an
+	// address of its own).
+	Metrics string
+}
+
+// Who may read /metrics (Options.Metrics, config portal.metrics).
+const (
+	MetricsPublic = "public"
+	MetricsAdmin  = "admin"
+	MetricsOff    = "off"
+)
+
+// MetricsHandler serves the Prometheus metrics, for a listener of their own.
+func MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})
 }
 
 // Server is the portal's HTTP handler.
@@ -122,7 +140,18 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	switch s.opts.Metrics {
+	case MetricsAdmin:
+		h := MetricsHandler()
+		s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := s.allow(w, r, access.Operations); ok {
+				h.ServeHTTP(w, r)
+			}
+		})
+	case MetricsOff:
+	default:
+		s.mux.Handle("GET /metrics", MetricsHandler())
+	}
 	s.mux.HandleFunc("GET /api/v1/events", s.apiEvents)
 	s.mux.HandleFunc("GET /api/v1/stats", s.apiStats)
 	s.mux.HandleFunc("GET /api/v1/stream", s.apiStream)
