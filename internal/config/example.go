@@ -80,7 +80,8 @@ portal:
   # Seed of this instance's MISP and STIX UUIDs. Set it once to something of
   # your own and never change it: every published id depends on it.
   feed_seed: kansoku
-  # Who may read /metrics on the portal: public, or admin (a logged-in admin).
+  # Who may read the metrics: public (/metrics), or admin (/admin/metrics,
+  # a logged-in admin).
   metrics: public
   # Serve /metrics on this address instead (e.g. 127.0.0.1:9108); empty: on
   # the portal, as portal.metrics says.

@@ -115,15 +115,13 @@ func credentialsSent(r *http.Request) bool {
 	return r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != ""
 }
 
-// caller says who asks, for the access policy: a logged-in admin (by the
-// session cookie, wherever it is sent), an API key, or anonymous. A key
+// caller says who asks, for the access policy: a logged-in admin (on the
+// /admin pages only, behind withAdmin: the session cookie is scoped to
+// /admin and opens nothing elsewhere), an API key, or anonymous. A key
 // that is sent but unknown is answered 401 (ok false) rather than quietly
 // treated as anonymous.
 func (s *Server) caller(w http.ResponseWriter, r *http.Request) (c access.Caller, ok bool) {
 	if adminFrom(r) != nil {
-		return access.Caller{Admin: true}, true
-	}
-	if _, err := r.Cookie(sessionCookie); err == nil && s.adminSession(r) != nil {
 		return access.Caller{Admin: true}, true
 	}
 	if !credentialsSent(r) {

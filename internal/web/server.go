@@ -52,9 +52,9 @@ type Options struct {
 	// Alerts, when set, is the dispatcher whose subscriptions the admin
 	// pages manage and whose dead letters they show.
 	Alerts *alert.Dispatcher
-	// Metrics says who may read /metrics: MetricsPublic (the default),
-	// MetricsAdmin (a logged-in admin: the access policy's operations
-	// data), or MetricsOff (not on the portal; serve MetricsHandler on an
+	// Metrics says who may read the metrics: MetricsPublic (/metrics, the
+	// default), MetricsAdmin (/admin/metrics, a logged-in admin: the access
+	// policy's operations data), or MetricsOff (not on the portal; serve MetricsHandler on an
 	// address of its own).
 	Metrics string
 }
@@ -142,11 +142,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	switch s.opts.Metrics {
 	case MetricsAdmin:
+		// Under /admin, where the admin's session cookie is sent.
 		h := MetricsHandler()
-		s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		s.mux.HandleFunc("GET /admin/metrics", s.withAdmin(func(w http.ResponseWriter, r *http.Request) {
 			if _, ok := s.allow(w, r, access.Operations); ok {
 				h.ServeHTTP(w, r)
 			}
+		}))
+		s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "metrics are at /admin/metrics, for a logged-in admin")
 		})
 	case MetricsOff:
 	default:
