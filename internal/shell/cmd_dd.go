@@ -140,7 +140,7 @@ func cmdDd(s *Shell, c *call) int {
 				// dd writes block by block: what went out before the
 				// write that failed stays in the file, and only it is
 				// counted as records out.
-				keep := min(int64(len(nd)), s.fs.maxFile, s.fs.maxBytes-s.fs.used+int64(len(old)))
+				keep := min(int64(len(nd)), s.fs.maxFile, s.fs.maxBytes-s.fs.used+int64(len(old)), s.fs.budget.room()+int64(len(old)))
 				if keep > int64(len(old)) || !notrunc {
 					_ = s.fs.setData(n, nd[:max(keep, 0)])
 				}

@@ -172,34 +172,46 @@ func cmdTee(s *Shell, c *call) int {
 func cmdHexdump(s *Shell, c *call) int {
 	_, files := flags(c.args[1:], "nsNje")
 	_, datas, st := s.inputs(c, files, "")
-	var b strings.Builder
+	// Streamed a chunk at a time: a 16 MiB file never becomes 70 MB of
+	// text in memory, and the output budget, a full pipe or the busy-time
+	// cap stops the dump early, as a closed terminal would.
+	const hexdigits = "0123456789abcdef"
+	buf := make([]byte, 0, 32<<10)
 	off := 0
+	flush := func() bool {
+		_, err := c.out.Write(buf)
+		buf = buf[:0]
+		return err == nil && !s.overBusy()
+	}
 	for _, d := range datas {
 		for i := 0; i < len(d); i += 16 {
 			e := min(i+16, len(d))
-			fmt.Fprintf(&b, "%08x  ", off+i)
+			buf = fmt.Appendf(buf, "%08x  ", off+i)
 			for j := i; j < i+16; j++ {
 				if j < e {
-					fmt.Fprintf(&b, "%02x ", d[j])
+					buf = append(buf, hexdigits[d[j]>>4], hexdigits[d[j]&15], ' ')
 				} else {
-					b.WriteString("   ")
+					buf = append(buf, "   "...)
 				}
 				if j == i+7 {
-					b.WriteByte(' ')
+					buf = append(buf, ' ')
 				}
 			}
-			b.WriteString(" |")
+			buf = append(buf, " |"...)
 			for _, ch := range d[i:e] {
 				if ch < 32 || ch > 126 {
 					ch = '.'
 				}
-				b.WriteByte(ch)
+				buf = append(buf, ch)
 			}
-			b.WriteString("|\n")
+			buf = append(buf, "|\n"...)
+			if len(buf) > cap(buf)-128 && !flush() {
+				return st
+			}
 		}
 		off += len(d)
 	}
-	fmt.Fprintf(&b, "%08x\n", off)
-	c.out.Write([]byte(b.String()))
+	buf = fmt.Appendf(buf, "%08x\n", off)
+	flush()
 	return st
 }

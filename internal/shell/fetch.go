@@ -61,7 +61,9 @@ func (s *Shell) fetch(ctx context.Context, tool, u string) ([]byte, error) {
 	if s.cfg.Hooks == nil {
 		return nil, &FetchError{Reason: FetchRefused}
 	}
+	t := s.waitStart()
 	body, err := s.cfg.Hooks.Fetch(ctx, tool, u)
+	s.waitEnd(t)
 	if err != nil {
 		return nil, err
 	}

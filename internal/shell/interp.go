@@ -113,7 +113,7 @@ func (s *Shell) runTop(ctx context.Context, line string, tw io.Writer) int {
 // aborted reports whether this Exec must stop: cancelled, or a limit on
 // steps or output reached.
 func (s *Shell) aborted(ctx context.Context) bool {
-	return ctx.Err() != nil || s.steps > s.lim.MaxLoop || s.outLeft <= 0 || s.exited
+	return ctx.Err() != nil || s.steps > s.lim.MaxLoop || s.outLeft <= 0 || s.exited || s.overBusy()
 }
 
 func (s *Shell) runList(ctx context.Context, fr *frame, l *list, io stdio) int {
@@ -166,7 +166,8 @@ func (s *Shell) runPipeline(ctx context.Context, fr *frame, pl *pipeline, io std
 			cio.in = in
 			var buf *limitBuffer
 			if i < len(pl.cmds)-1 {
-				buf = &limitBuffer{max: s.lim.MaxFileBytes}
+				buf = &limitBuffer{max: s.lim.MaxFileBytes, budget: s.cfg.Memory}
+				defer buf.release()
 				cio.out = buf
 			}
 			// each stage is a subshell: exit or break inside does not leak
@@ -190,11 +191,14 @@ func (s *Shell) runPipeline(ctx context.Context, fr *frame, pl *pipeline, io std
 	return st
 }
 
-// limitBuffer collects a pipe's data up to max bytes; more is dropped, like
-// a reader that stopped reading.
+// limitBuffer collects a pipe's data up to max bytes and what the
+// process's memory budget grants; more is dropped, like a reader that
+// stopped reading.
 type limitBuffer struct {
 	bytes.Buffer
-	max int64
+	max     int64
+	budget  *MemBudget
+	charged int64
 }
 
 func (b *limitBuffer) Write(p []byte) (int, error) {
@@ -202,11 +206,20 @@ func (b *limitBuffer) Write(p []byte) (int, error) {
 	if room <= 0 {
 		return 0, errTooBig
 	}
-	if int64(len(p)) > room {
-		b.Buffer.Write(p[:room])
-		return int(room), errTooBig
+	want := min(int64(len(p)), room)
+	got := b.budget.take(want)
+	b.charged += got
+	b.Buffer.Write(p[:got])
+	if got < int64(len(p)) {
+		return int(got), errTooBig
 	}
-	return b.Buffer.Write(p)
+	return len(p), nil
+}
+
+// release gives the pipe's memory back once the pipeline is done.
+func (b *limitBuffer) release() {
+	b.budget.release(b.charged)
+	b.charged = 0
 }
 
 func (s *Shell) runCommand(ctx context.Context, fr *frame, c command, io stdio) int {

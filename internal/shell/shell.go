@@ -53,6 +53,9 @@ type Config struct {
 	// delivers once a command's first OutputBurst bytes are out; 0 takes
 	// the profile's shell.output_rate, negative disables pacing.
 	OutputRate int
+	// Memory, shared by the sessions of a process, bounds what their
+	// files and pipes hold together; nil: only the per-session limits.
+	Memory *MemBudget
 }
 
 // OutputBurst is how much of one command's output goes out at once before
@@ -85,6 +88,10 @@ type Limits struct {
 	// MaxSleep bounds the time one Exec spends in `sleep` and output
 	// pacing; past it the command goes on without waiting.
 	MaxSleep time.Duration
+	// MaxBusy bounds the time one Exec keeps the CPU busy (waits for
+	// sleep, pacing and downloads excluded); past it the line stops, as
+	// when the step budget runs out.
+	MaxBusy time.Duration
 }
 
 // DefaultLimits are used for zero fields of Config.Limits.
@@ -96,6 +103,7 @@ var DefaultLimits = Limits{
 	MaxDepth:       16,
 	MaxLoop:        10000,
 	MaxSleep:       60 * time.Second,
+	MaxBusy:        DefaultMaxBusy,
 }
 
 const maxHistory = 1000
@@ -140,6 +148,9 @@ type Shell struct {
 	// heredoc holds the lines of a command whose here-document is not
 	// finished yet (Exec collects them until its delimiter line).
 	heredoc string
+	// execStart and waited measure the Exec's busy time (MaxBusy).
+	execStart time.Time
+	waited    time.Duration
 }
 
 // New returns a shell for one session.
@@ -166,6 +177,9 @@ func New(cfg Config) *Shell {
 	}
 	if lim.MaxSleep <= 0 {
 		lim.MaxSleep = d.MaxSleep
+	}
+	if lim.MaxBusy == 0 {
+		lim.MaxBusy = d.MaxBusy // negative: no cap
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = defaultSleep
@@ -316,6 +330,7 @@ func (s *Shell) Exec(ctx context.Context, line string, out io.Writer) (exit int,
 	s.outLeft = s.lim.MaxOutputBytes
 	s.sleepLeft = s.lim.MaxSleep
 	s.steps = 0
+	s.execStart, s.waited = time.Now(), 0
 	tw := &termWriter{s: s, w: out, ctx: ctx}
 	if strings.TrimSpace(line) != "" {
 		s.history = append(s.history, line)
@@ -408,6 +423,7 @@ func (s *Shell) sleep(ctx context.Context, d time.Duration) {
 		return
 	}
 	s.sleepLeft -= d
+	defer s.waitEnd(s.waitStart())
 	s.cfg.Sleep(ctx, d)
 }
 
@@ -416,6 +432,7 @@ func (s *Shell) sleep(ctx context.Context, d time.Duration) {
 func (s *Shell) Close(ctx context.Context) {
 	if s.fs != nil {
 		s.flushSamples(ctx)
+		s.fs.releaseAll()
 	}
 	s.exited = true
 }

@@ -43,6 +43,7 @@ func newVFS(s *Shell) *vfs {
 		nodes:    maps.Clone(b.nodes),
 		maxBytes: s.lim.MaxFSBytes,
 		maxFile:  s.lim.MaxFileBytes,
+		budget:   s.cfg.Memory,
 		maxNodes: 20000,
 		now:      s.now,
 		mounts:   slices.Clone(b.mounts),

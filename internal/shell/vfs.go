@@ -80,6 +80,7 @@ type vfs struct {
 	used     int64 // bytes written in this session (tmpfs usage)
 	maxBytes int64
 	maxFile  int64
+	budget   *MemBudget // the process's, charged with used
 	maxNodes int
 	now      func() time.Time
 	mounts   []mount // longest mount point first
@@ -260,7 +261,7 @@ func (v *vfs) create(cwd, name string, appendTo bool) (string, *node, error) {
 		}
 		n = v.own(p, n)
 		if !appendTo {
-			v.used -= int64(len(n.data))
+			v.free(int64(len(n.data)))
 			n.data = nil
 		}
 		n.mtime = v.now()
@@ -309,6 +310,13 @@ func (v *vfs) write(n *node, b []byte) error {
 		}
 		return errNoSpace
 	}
+	if got := v.budget.take(int64(len(b))); got < int64(len(b)) {
+		v.budget.release(got)
+		if got > 0 {
+			_ = v.write(n, b[:got])
+		}
+		return errNoSpace
+	}
 	// Copy on write: a slice not owned by this node may be shared with the
 	// profile or another node, so it is copied before growing. Appending in
 	// place is safe for an owned slice: sharers only see their own length.
@@ -334,6 +342,20 @@ func (v *vfs) write(n *node, b []byte) error {
 	return nil
 }
 
+// free gives back n bytes of the session's usage (and the process's budget).
+func (v *vfs) free(n int64) {
+	n = min(n, v.used)
+	if n <= 0 {
+		return
+	}
+	v.used -= n
+	v.budget.release(n)
+}
+
+// releaseAll gives the session's usage back to the process's budget when
+// the session ends.
+func (v *vfs) releaseAll() { v.free(v.used) }
+
 // setData replaces the content of n.
 func (v *vfs) setData(n *node, b []byte) error {
 	if n.proc {
@@ -349,7 +371,15 @@ func (v *vfs) setData(n *node, b []byte) error {
 	if v.used+delta > v.maxBytes {
 		return errNoSpace
 	}
-	v.used += delta
+	if delta > 0 {
+		if got := v.budget.take(delta); got < delta {
+			v.budget.release(got)
+			return errNoSpace
+		}
+		v.used += delta
+	} else {
+		v.free(-delta)
+	}
 	n.data = b
 	n.owned = false
 	n.mtime = v.now()
@@ -399,7 +429,7 @@ func (v *vfs) remove(p string) {
 	if n := v.nodes[p]; n != nil && !n.isDir() {
 		// the common case (rm of a file) needs no walk over every node
 		if n.owned || n.dirty {
-			v.used = max(v.used-int64(len(n.data)), 0)
+			v.free(int64(len(n.data)))
 		}
 		delete(v.nodes, p)
 		return
@@ -408,13 +438,10 @@ func (v *vfs) remove(p string) {
 	for k, n := range v.nodes {
 		if k == p || strings.HasPrefix(k, prefix) {
 			if n.owned || n.dirty {
-				v.used -= int64(len(n.data))
+				v.free(int64(len(n.data)))
 			}
 			delete(v.nodes, k)
 		}
-	}
-	if v.used < 0 {
-		v.used = 0
 	}
 }
 

@@ -140,7 +140,7 @@ func (c *Conv) Params(ctx context.Context, fields map[string]any) {
 // StartShell starts the shell for the logged-in user.
 func (c *Conv) StartShell(user string, columns int) {
 	c.sh = shell.New(shell.Config{Device: c.b.Device, Hooks: hooks{c}, Username: user, Columns: columns,
-		Rand: rand.New(&splitmix{uint64(time.Now().UnixNano())})})
+		Rand: rand.New(&splitmix{uint64(time.Now().UnixNano())}), Memory: c.b.Memory})
 }
 
 // splitmix is a 8-byte random source for the shell (PIDs, timings): the

@@ -13,6 +13,7 @@ import (
 	"github.com/kansoku/kansoku/internal/capture"
 	"github.com/kansoku/kansoku/internal/profile"
 	"github.com/kansoku/kansoku/internal/sensor"
+	"github.com/kansoku/kansoku/internal/shell"
 )
 
 // Config is the sensor-specific config shared by telnet and ssh.
@@ -25,10 +26,20 @@ type Config struct {
 	Auth        AuthConfig `yaml:"auth"`
 	// Record stores each session as an asciicast v2 recording.
 	Record bool `yaml:"record"`
+	// ShellMemory bounds what the files and pipes of all shell sessions of
+	// the process (telnet and ssh together) hold; the first instance
+	// built sets it for all.
+	ShellMemory int64 `yaml:"shell_memory"`
 }
 
+// DefaultShellMemory is the default process-wide budget of the shells'
+// files and pipes (docs/hardening.md measures what it buys).
+const DefaultShellMemory = 256 << 20
+
 // DefaultConfig returns the defaults.
-func DefaultConfig() Config { return Config{Auth: DefaultAuth(), Record: true} }
+func DefaultConfig() Config {
+	return Config{Auth: DefaultAuth(), Record: true, ShellMemory: DefaultShellMemory}
+}
 
 // ExampleYAML is the commented config shown by `kansoku config example`.
 const ExampleYAML = `  # Device profile to emulate (router-mipsel, dvr-hisilicon, ont-gpon-mips,
@@ -45,6 +56,9 @@ const ExampleYAML = `  # Device profile to emulate (router-mipsel, dvr-hisilicon
     fail_delay: 3s
   # Record every session as an asciicast v2 file.
   record: true
+  # Bytes the files and pipes of all shell sessions (telnet and ssh
+  # together) may hold; past it, writes fail with "No space left on device".
+  shell_memory: 268435456
 `
 
 // Base is one sensor instance's shared state.
@@ -55,7 +69,12 @@ type Base struct {
 	Policy   *Policy
 	Fetcher  *capture.Fetcher // nil: downloads fail
 	Logger   *slog.Logger
+	// Memory is the process's shell memory budget, shared by instances.
+	Memory *shell.MemBudget
 }
+
+// memoryService is the Env.Services key of the shared shell memory budget.
+const memoryService = "iot.shell_memory"
 
 // New decodes the config and builds the instance state.
 func New(honeypot string, env sensor.Env, decode sensor.Decode) (*Base, error) {
@@ -84,6 +103,9 @@ func New(honeypot string, env sensor.Env, decode sensor.Decode) (*Base, error) {
 	} else {
 		p = pick(profile.Defaults(), env.Seed)
 	}
+	if cfg.ShellMemory < 1<<20 {
+		return nil, fmt.Errorf("%s: shell_memory: %d is below 1 MiB", honeypot, cfg.ShellMemory)
+	}
 	pol, err := NewPolicy(cfg.Auth)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", honeypot, err)
@@ -94,6 +116,14 @@ func New(honeypot string, env sensor.Env, decode sensor.Decode) (*Base, error) {
 	}
 	if f, ok := env.Services["fetcher"].(*capture.Fetcher); ok {
 		b.Fetcher = f
+	}
+	if m, ok := env.Services[memoryService].(*shell.MemBudget); ok {
+		b.Memory = m
+	} else {
+		b.Memory = shell.NewMemBudget(cfg.ShellMemory)
+		if env.Services != nil {
+			env.Services[memoryService] = b.Memory
+		}
 	}
 	return b, nil
 }
