@@ -112,7 +112,7 @@ func TestAccessMatrix(t *testing.T) {
 		{"/feeds/report-amp.csv", access.Bulk, 200, infectedIP},
 		{"/feeds/samples.csv", access.Bulk, 200, "sha256_hash"},
 		{"/api/v1/samples/" + xssSHA + "/download", access.Sample, 503, "storage"}, // no bus here: the check passed
-		{"/metrics", access.Operations, 404, "/admin/metrics"}, // moved under /admin
+		{"/metrics", access.Operations, 404, "/admin/metrics"},                     // moved under /admin
 		{"/api/v1/events?kind=login.success", access.Activity, 200, activityMark},
 	}
 	for _, g := range gated {
