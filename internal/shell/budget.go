@@ -77,7 +77,7 @@ func (b *MemBudget) release(n int64) {
 // DefaultMaxBusy bounds the time one command line may keep the CPU busy
 // (Limits.MaxBusy): time spent waiting (sleep, output pacing, downloads)
 // does not count.
-const DefaultMaxBusy = 3 * time.Second
+const DefaultMaxBusy = 10 * time.Second
 
 // busy is how long the current Exec has been working, waits excluded.
 func (s *Shell) busy() time.Duration {

@@ -55,9 +55,10 @@ func TestHexdumpStreams(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	out := run(t, s, "hexdump -C /tmp/big | head -c 100; hexdump /tmp/big")
+	out := run(t, s, "hexdump -C /tmp/big")
 	runtime.ReadMemStats(&after)
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 40<<20 {
+	// The terminal takes 1 MiB (the output budget): the dump stops there.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
 		t.Fatalf("hexdump of 15 MiB allocated %d MiB", alloc>>20)
 	}
 	if !strings.HasPrefix(out, "00000000  ") {

@@ -50,6 +50,7 @@ func newTestShell(t testing.TB, prof string, hooks Hooks) *Shell {
 	return New(Config{
 		Device:   p.Instantiate([]byte("test-seed")),
 		Hooks:    hooks,
+		Limits:   Limits{MaxBusy: -1}, // see limitedShell
 		Username: "root",
 		Now:      func() time.Time { return testNow },
 		Rand:     rand.New(rand.NewSource(1)),
