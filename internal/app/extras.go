@@ -172,9 +172,6 @@ func syncSubscriptions(ctx context.Context, st store.Store, d *alert.Dispatcher,
 // subscriptions, and the collector rereads them (syncSubscriptions).
 func portalOptions(cfg *config.Config, st store.Store, b *bus.Bus, disp *alert.Dispatcher, logger *slog.Logger) web.Options {
 	metrics := cfg.Portal.Metrics
-	if cfg.Portal.MetricsListen != "" {
-		metrics = web.MetricsOff
-	}
 	return web.Options{Store: st, Bus: b, Logger: logger, TrustedProxies: trustedProxies(cfg), CheckWindow: cfg.Portal.CheckWindow,
 		CheckPerMinute: cfg.Portal.CheckPerMinute, FeedSeed: cfg.Portal.FeedSeed, BaseURL: strings.TrimRight(cfg.Portal.BaseURL, "/"), Alerts: disp,
 		Metrics: metrics}

@@ -233,19 +233,6 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 				}
 			}()
 		}
-		if o.Parts.Portal && cfg.Portal.MetricsListen != "" {
-			ln, err := listenTCP(ctx, "metrics", cfg.Portal.MetricsListen)
-			if err != nil {
-				closeAll(runners)
-				return err
-			}
-			listeners = append(listeners, Listener{Part: "portal", Name: "metrics", Transport: "tcp", Addr: "http://" + ln.Addr().String() + "/metrics"})
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				serveMetrics(portalCtx, ln, logger)
-			}()
-		}
 	}
 
 	// Everything is bound: start serving.

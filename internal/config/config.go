@@ -79,12 +79,10 @@ type Portal struct {
 	// FeedSeed makes this instance's MISP and STIX UUIDs its own; it must
 	// stay the same for the life of the instance, or every id changes.
 	FeedSeed string `yaml:"feed_seed"`
-	// Metrics says who may read /metrics on the portal: public, admin (a
-	// logged-in admin), or nobody when MetricsListen serves them apart.
+	// Metrics says who may read the portal's metrics: public (/metrics) or
+	// admin (/admin/metrics, a logged-in admin). metrics.listen serves
+	// them on an address of their own besides.
 	Metrics string `yaml:"metrics"`
-	// MetricsListen, when set, serves /metrics on this address instead of
-	// the portal's (a scrape network, say).
-	MetricsListen string `yaml:"metrics_listen"`
 	// BaseURL is the portal's public URL (behind a proxy, the outside one),
 	// used for links in feeds. Empty: links are relative.
 	BaseURL string `yaml:"base_url"`
@@ -299,11 +297,6 @@ func (c *Config) Validate() error {
 	}
 	if m := c.Portal.Metrics; m != "public" && m != "admin" {
 		return c.errAt("portal.metrics", "must be public or admin, not %q", m)
-	}
-	if a := c.Portal.MetricsListen; a != "" {
-		if _, err := netip.ParseAddrPort(a); err != nil {
-			return c.errAt("portal.metrics_listen", "must be ip:port, not %q", a)
-		}
 	}
 	if u := c.Portal.BaseURL; u != "" {
 		pu, err := url.Parse(u)

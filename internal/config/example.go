@@ -80,12 +80,9 @@ portal:
   # Seed of this instance's MISP and STIX UUIDs. Set it once to something of
   # your own and never change it: every published id depends on it.
   feed_seed: kansoku
-  # Who may read the metrics: public (/metrics), or admin (/admin/metrics,
-  # a logged-in admin).
+  # Who may read the portal's metrics: public (/metrics), or admin
+  # (/admin/metrics, a logged-in admin); metrics.listen serves them apart.
   metrics: public
-  # Serve /metrics on this address instead (e.g. 127.0.0.1:9108); empty: on
-  # the portal, as portal.metrics says.
-  metrics_listen: ""
   # The portal's public URL (scheme and host, the outside one when behind a
   # reverse proxy), for links in feeds. Empty: links are relative.
   base_url: ""
