@@ -33,7 +33,7 @@ type Config struct {
 }
 
 // DefaultShellMemory is the default process-wide budget of the shells'
-// files and pipes (docs/hardening.md measures what it buys).
+// files and pipes (docs/hardening.md).
 const DefaultShellMemory = 256 << 20
 
 // DefaultConfig returns the defaults.
