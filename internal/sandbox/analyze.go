@@ -45,6 +45,7 @@ type traceFacts struct {
 	truncated             bool
 	waiting               map[int][]strace.Record
 	rawSockets, rawDenied int
+	listens               []Listen
 }
 
 type connKey struct{ proto, dst string }
@@ -52,7 +53,8 @@ type connKey struct{ proto, dst string }
 // parseTrace reads the trace of one attempt. Records before the sample's
 // execve belong to the sandbox's own stage2 and are skipped: the sample's
 // life starts at the first successful execve of anything but stage2.
-func parseTrace(trace []byte) *traceFacts {
+// cwd is the sample's working directory at its start.
+func parseTrace(trace []byte, cwd string) *traceFacts {
 	recs, _ := strace.ParseAll(bytes.NewReader(trace))
 	f := &traceFacts{procs: map[int]*Process{}, tgid: map[int]int{}, attempts: map[connKey]*Connection{}, counts: map[string]int{}}
 	i := 0
@@ -72,7 +74,7 @@ func parseTrace(trace []byte) *traceFacts {
 	}
 	root := recs[i].PID
 	f.start, f.root = recs[i].Time, root
-	f.procs[root] = &Process{PID: root}
+	f.procs[root] = &Process{PID: root, cwd: path.Clean("/" + cwd)}
 	f.order = append(f.order, root)
 	f.tgid[root] = root
 	// stage2 lives on as the sample's parent: its tasks are not the sample's
@@ -197,7 +199,7 @@ func (f *traceFacts) apply(r strace.Record) {
 		f.tgid[child] = child
 		c := f.proc(child)
 		c.PPID, c.Start = me.PID, f.offset(r.Time)
-		c.Exe, c.Argv = me.Exe, me.Argv // until it execs
+		c.Exe, c.Argv, c.cwd = me.Exe, me.Argv, me.cwd // until it execs
 		f.adopt(child)
 	case "execve", "execveat":
 		if r.RetVal != 0 {
@@ -226,22 +228,35 @@ func (f *traceFacts) apply(r strace.Record) {
 		if strings.Contains(p, "watchdog") {
 			f.watchdog = append(f.watchdog, WatchdogAccess{PID: me.PID, Op: "open", Path: p})
 		}
-		if r.RetVal < 0 {
+		flags := arg(fi)
+		writing := r.Name == "creat" || strings.Contains(flags, "O_WRONLY") || strings.Contains(flags, "O_RDWR") ||
+			strings.Contains(flags, "O_CREAT") || strings.Contains(flags, "O_TRUNC")
+		if !writing {
 			return
 		}
-		flags := arg(fi)
-		if r.Name == "creat" || strings.Contains(flags, "O_WRONLY") || strings.Contains(flags, "O_RDWR") ||
-			strings.Contains(flags, "O_CREAT") || strings.Contains(flags, "O_TRUNC") {
-			if !strings.HasPrefix(p, "/dev/") && !strings.HasPrefix(p, "/proc/") {
-				f.file(FileOp{Op: "write", Path: p, PID: me.PID})
+		if r.RetVal < 0 {
+			// A write the device refused (read-only flash, full tmpfs)
+			// is still an attempt, at persistence too.
+			if failedWrite[r.Errno] {
+				dirfd := ""
+				if r.Name == "openat" {
+					dirfd = arg(0)
+				}
+				if fp := resolve(dirfd, str(pi), me); !strings.HasPrefix(fp, "/dev/") && !strings.HasPrefix(fp, "/proc/") {
+					f.file(FileOp{Op: "write", Path: fp, PID: me.PID, Failed: r.Errno})
+				}
 			}
+			return
+		}
+		if !strings.HasPrefix(p, "/dev/") && !strings.HasPrefix(p, "/proc/") {
+			f.file(FileOp{Op: "write", Path: p, PID: me.PID})
 		}
 	case "ioctl":
 		if d := strace.Decor(arg(0)); strings.Contains(d, "watchdog") {
 			f.watchdog = append(f.watchdog, WatchdogAccess{PID: me.PID, Op: "ioctl", Path: d, Arg: arg(1)})
 		}
 	case "unlink", "unlinkat":
-		if r.RetVal == 0 {
+		if r.RetVal == 0 || failedWrite[r.Errno] {
 			dirfd, p := "", str(0)
 			if r.Name == "unlinkat" {
 				dirfd, p = arg(0), str(1)
@@ -250,7 +265,7 @@ func (f *traceFacts) apply(r strace.Record) {
 			if strings.Contains(arg(2), "AT_REMOVEDIR") {
 				op = "rmdir"
 			}
-			f.file(FileOp{Op: op, Path: resolve(dirfd, p, me), PID: me.PID})
+			f.file(FileOp{Op: op, Path: resolve(dirfd, p, me), PID: me.PID, Failed: r.Errno})
 		}
 	case "rename", "renameat", "renameat2":
 		if r.RetVal == 0 {
@@ -306,6 +321,26 @@ func (f *traceFacts) apply(r strace.Record) {
 				f.rawDenied++
 			}
 		}
+	case "bind":
+		ip, port, fam, ok := strace.SockAddr(arg(1))
+		if !ok || fam == "AF_UNIX" || r.RetVal != 0 || len(f.listens) >= 100 {
+			return
+		}
+		proto := "tcp"
+		if d := strace.Decor(arg(0)); strings.HasPrefix(d, "UDP") {
+			proto = "udp"
+		}
+		if a, err := netip.ParseAddr(ip); err == nil {
+			f.listens = append(f.listens, Listen{Proto: proto, Addr: netip.AddrPortFrom(a, uint16(port)).String(), PID: me.PID})
+		}
+	case "listen":
+		if d := strace.Decor(arg(0)); r.RetVal == 0 {
+			for i := range f.listens {
+				if f.listens[i].PID == me.PID && f.listens[i].Proto == "tcp" && strings.Contains(d, f.listens[i].Addr) {
+					f.listens[i].Listening = true
+				}
+			}
+		}
 	case "connect":
 		ip, port, fam, ok := strace.SockAddr(arg(1))
 		if !ok || fam == "AF_UNIX" {
@@ -343,15 +378,29 @@ func (f *traceFacts) apply(r strace.Record) {
 		if r.Name == "tgkill" {
 			sigArg = arg(2)
 		}
-		if target <= 0 || sigArg == "0" || f.owner(int(target)) == me.PID {
-			return // own threads (Go's preemption), process groups, probes
+		if target == 0 || target < -1 && r.Name != "kill" || sigArg == "0" || target > 0 && f.owner(int(target)) == me.PID {
+			return // own threads (Go's preemption), probes
 		}
 		k := Kill{PID: me.PID, TargetPID: int(target), Signal: sigArg, Errno: r.Errno}
+		switch {
+		case target == -1:
+			k.Target = "every process (kill -1)"
+		case target < -1:
+			k.Target = fmt.Sprintf("process group %d", -target)
+		}
 		if t := f.procs[f.owner(int(target))]; t != nil {
 			k.Target = t.Exe
 		}
 		if len(f.kills) < 1000 {
 			f.kills = append(f.kills, k)
+		}
+	case "chdir":
+		if r.RetVal == 0 {
+			me.cwd = resolve("", str(0), me)
+		}
+	case "fchdir":
+		if d := strace.Decor(arg(0)); r.RetVal == 0 && strings.HasPrefix(d, "/") {
+			me.cwd = path.Clean(d)
 		}
 	case "prctl":
 		if arg(0) == "PR_SET_NAME" && len(f.names) < 100 {
@@ -361,15 +410,20 @@ func (f *traceFacts) apply(r strace.Record) {
 }
 
 // resolve makes a traced path absolute: a dirfd decoration (-yy) gives the
-// directory; otherwise relative paths are taken from / (the sample's cwd).
-func resolve(dirfd, p string, _ *Process) string {
+// directory; otherwise relative paths are taken from the process's working
+// directory (its start directory, then what chdir set).
+func resolve(dirfd, p string, me *Process) string {
 	if strings.HasPrefix(p, "/") || p == "" {
 		return path.Clean(p)
 	}
 	if d := strace.Decor(dirfd); strings.HasPrefix(d, "/") {
 		return path.Join(d, p)
 	}
-	return path.Join("/", p)
+	cwd := "/"
+	if me != nil && me.cwd != "" {
+		cwd = me.cwd
+	}
+	return path.Join(cwd, p)
 }
 
 func capArgv(a []string) []string {
@@ -443,12 +497,18 @@ func joinNetwork(rep *Report, f *traceFacts, recs []fakeRecord, m ExploitMatcher
 			continue
 		}
 		k := [2]string{strings.ToLower(r.Name), r.QType}
-		if i, ok := dnsIdx[k]; ok {
-			rep.DNS[i].Count++
-			continue
+		i, ok := dnsIdx[k]
+		if !ok {
+			i = len(rep.DNS)
+			dnsIdx[k] = i
+			rep.DNS = append(rep.DNS, DNSQuery{Name: r.Name, Type: r.QType, Answer: r.Answer})
 		}
-		dnsIdx[k] = len(rep.DNS)
-		rep.DNS = append(rep.DNS, DNSQuery{Name: r.Name, Type: r.QType, Answer: r.Answer, Count: 1})
+		q := &rep.DNS[i]
+		q.Count++
+		q.Received = q.Received || r.Replied
+		if res := r.Dst.String(); r.Dst.IsValid() && !slices.Contains(q.Resolvers, res) && len(q.Resolvers) < 8 {
+			q.Resolvers = append(q.Resolvers, res)
+		}
 		if r.Answer != "" {
 			names[r.Answer] = r.Name
 		}
@@ -577,3 +637,6 @@ func joinNetwork(rep *Report, f *traceFacts, recs []fakeRecord, m ExploitMatcher
 		rep.C2 = append(rep.C2, C2Candidate{Dst: c.Dst, Name: c.Name, Reasons: reasons})
 	}
 }
+
+// failedWrite are the errors of a write the device refused.
+var failedWrite = map[string]bool{"EROFS": true, "EACCES": true, "EPERM": true, "ENOSPC": true, "EDQUOT": true, "EFBIG": true}

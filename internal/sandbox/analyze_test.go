@@ -18,7 +18,7 @@ func TestParseTraceNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := parseTrace(b)
+	f := parseTrace(b, "/")
 	procs := f.processList()
 	if len(procs) != 3 {
 		t.Fatalf("processes = %+v, want sample, vfork helper, rival", procs)
@@ -48,7 +48,7 @@ func TestParseTraceNative(t *testing.T) {
 
 func TestParseTraceEmpty(t *testing.T) {
 	for _, in := range []string{"", "garbage\n", "14 1.0 execve(\"/proc/self/fd/3\", [], 0x0) = 0\n"} {
-		f := parseTrace([]byte(in))
+		f := parseTrace([]byte(in), "/")
 		if len(f.processList()) != 0 {
 			t.Errorf("%q: processes %+v", in, f.processList())
 		}
@@ -56,9 +56,24 @@ func TestParseTraceEmpty(t *testing.T) {
 }
 
 func TestLayout(t *testing.T) {
-	l, err := newLayout(t.TempDir(), DefaultMounts+"/dev/mtdblock4 /jffs jffs2 rw 0 0\n/dev/mtdblock5 /rom squashfs ro 0 0\n")
+	if os.Geteuid() != 0 {
+		t.Skip("mounting the layout's tmpfs needs root")
+	}
+	l, err := newLayout(t.TempDir(), DefaultMounts+"/dev/mtdblock4 /jffs jffs2 rw 0 0\n/dev/mtdblock5 /rom squashfs ro 0 0\ntmpfs /run tmpfs rw,size=512k 0 0\n", 64<<20, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer l.unmount()
+	if !slices.Equal(l.flash, []string{"/jffs"}) {
+		t.Errorf("flash = %v", l.flash)
+	}
+	want := []string{"disk: tmpfs / 67108864 bytes", "disk: tmpfs /tmp 16777216 bytes", "disk: tmpfs /var 16777216 bytes", "disk: tmpfs /run 524288 bytes"}
+	if !slices.Equal(l.enforced, want) {
+		t.Errorf("enforced = %q", l.enforced)
+	}
+	// the cap holds: a write past the declared size fails
+	if err := os.WriteFile(filepath.Join(l.volatile[2].Src, "big"), make([]byte, 600<<10), 0o644); err == nil {
+		t.Error("wrote 600 KiB to a 512 KiB tmpfs")
 	}
 	for p, want := range map[string]bool{
 		"/etc/init.d/S95x": true, "/tmp/x": false, "/var/run/a.pid": false, "/jffs/x": true, "/tmpx": true, "/": true,
@@ -128,11 +143,7 @@ func TestVerdict(t *testing.T) {
 }
 
 func TestCronCommands(t *testing.T) {
-	dir := t.TempDir()
-	l, err := newLayout(dir, DefaultMounts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := &layout{root: t.TempDir(), mounts: parseMounts(DefaultMounts)}
 	os.MkdirAll(filepath.Join(l.root, "etc/crontabs"), 0o755)
 	os.WriteFile(filepath.Join(l.root, "etc/crontabs/root"), []byte("# m h dom mon dow cmd\nSHELL=/bin/sh\n*/5 * * * * /usr/bin/.y -d\n@reboot /etc/.b\n"), 0o644)
 	os.WriteFile(filepath.Join(l.root, "etc/crontab"), []byte("0 * * * * root /bin/x\n"), 0o644)
@@ -140,7 +151,7 @@ func TestCronCommands(t *testing.T) {
 	if !slices.Equal(got, []string{"/bin/x", "/usr/bin/.y -d", "/etc/.b"}) {
 		t.Errorf("cron = %q", got)
 	}
-	script := rebootScript([]string{"/etc/init.d/rcS", "/bin/mount -a"}, got)
+	script := rebootScript([]bootEntry{{cmd: "/etc/init.d/rcS", script: true}, {cmd: "/bin/mount -a"}}, got)
 	for _, want := range []string{"[ -f '/etc/init.d/rcS' ] && /bin/sh '/etc/init.d/rcS' start\n", "/bin/sh -c '/bin/mount -a'\n", "( /bin/sh -c '/usr/bin/.y -d' ) &\n", "wait\n"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("script lacks %q:\n%s", want, script)
@@ -208,7 +219,7 @@ func FuzzParseTrace(f *testing.F) {
 	lines := strings.Split(string(b), "\n")
 	f.Add(strings.Join(lines[:min(len(lines), 120)], "\n"))
 	f.Fuzz(func(t *testing.T, s string) {
-		tf := parseTrace([]byte(s))
+		tf := parseTrace([]byte(s), "/")
 		tf.processList()
 	})
 }

@@ -37,10 +37,11 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 	if err := os.Chmod(runDir, 0o755); err != nil {
 		return nil, err
 	}
-	lay, err := newLayout(runDir, dev.Mounts)
+	lay, err := newLayout(runDir, dev.Mounts, opts.DiskBytes, true)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: layout: %w", err)
 	}
+	defer lay.unmount()
 	if dev.RootFS != nil {
 		err = copyFS(lay.root, dev.RootFS)
 	} else {
@@ -62,7 +63,11 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 	if name == "/" || name == "." || name == ".." {
 		name = sum[:12]
 	}
-	guest := path.Join(sampleDir, name)
+	guest, cwd := path.Join(sampleDir, name), "/"
+	if len(opts.Argv) > 0 {
+		guest, _ = opts.samplePath() // checked by Validate
+		cwd = path.Clean("/" + opts.Cwd)
+	}
 	if err := lay.writeFile(guest, sample, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: place sample: %w", err)
 	}
@@ -71,13 +76,17 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 		emulator = "qemu-" + qemuArch + "-static"
 	}
 	argv := []string{guest}
+	if len(opts.Argv) > 0 {
+		argv = append([]string(nil), opts.Argv...)
+	}
+	exe := guest
 	if script {
-		emulator, argv = "busybox-sh", []string{"/bin/sh", guest}
+		emulator, exe, argv = "busybox-sh", "/bin/sh", append([]string{"/bin/sh", guest}, argv[1:]...)
 	}
 	rep := &Report{Version: ReportVersion, SHA256: sum, Size: len(sample), Arch: arch, DeviceArch: dev.Arch,
-		Emulator: emulator, Network: opts.Network.Name(), SamplePath: guest}
+		Emulator: emulator, Network: opts.Network.Name(), SamplePath: guest, Argv: argv, Cwd: cwd}
 	opts.Logger.Debug("sandbox run", "sha256", sum, "arch", arch, "timeout", opts.Timeout)
-	a := &attempt{runDir: runDir, lay: lay, argv: argv, timeout: opts.Timeout, dev: dev, opts: opts}
+	a := &attempt{runDir: runDir, lay: lay, exe: exe, argv: argv, cwd: cwd, timeout: opts.Timeout, dev: dev, opts: opts}
 	o, err := a.execute(ctx)
 	if o == nil {
 		return nil, err
@@ -86,7 +95,7 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 		return nil, err
 	}
 	rep.Started, rep.Duration = o.started.UTC(), o.duration
-	f := parseTrace(o.trace)
+	f := parseTrace(o.trace, a.cwd)
 	fillReport(rep, f, o, lay, opts)
 	files, blocking := persistenceFiles(rep.Files)
 	written := map[string]string{}
@@ -135,15 +144,17 @@ func fillReport(rep *Report, f *traceFacts, o *outcome, lay *layout, opts Option
 	if rep.Exit.Signal == "SIGKILL" && o.timedOut && !rep.Exit.Finished {
 		rep.Exit.Running = true
 	}
-	rep.Limits = Limits{Timeout: o.timedOut, CPU: f.cpuHit, Memory: o.memHit, Procs: o.procsHit || f.procsHit, FSize: f.fsizeHit}
+	rep.Limits = Limits{Timeout: o.timedOut, CPU: f.cpuHit, Memory: o.memHit, Procs: o.procsHit || f.procsHit, FSize: f.fsizeHit,
+		Enforced: append(o.enforced, lay.enforced...)}
 	seen := map[string]int{}
 	for _, op := range f.files {
 		op.Persistent = lay.persistent(op.Path)
 		if op.Op == "write" {
-			if i, ok := seen[op.Path]; ok && rep.Files[i].Op == "write" {
+			k := op.Path + "\x00" + op.Failed
+			if i, ok := seen[k]; ok && rep.Files[i].Op == "write" {
 				continue
 			}
-			seen[op.Path] = len(rep.Files)
+			seen[k] = len(rep.Files)
 		}
 		rep.Files = append(rep.Files, op)
 	}
@@ -153,7 +164,7 @@ func fillReport(rep *Report, f *traceFacts, o *outcome, lay *layout, opts Option
 		if op.Op == "rename" {
 			p = op.To
 		}
-		if op.Op != "write" && op.Op != "rename" {
+		if op.Op != "write" && op.Op != "rename" || op.Failed != "" {
 			continue
 		}
 		b, err := lay.readFile(p, MaxSampleBytes)
@@ -164,7 +175,7 @@ func fillReport(rep *Report, f *traceFacts, o *outcome, lay *layout, opts Option
 		op.Size, op.SHA256 = int64(len(b)), sha256Hex(b)
 	}
 	for _, op := range rep.Files {
-		if op.Op != "delete" {
+		if op.Op != "delete" || op.Failed != "" {
 			continue
 		}
 		if op.Path == rep.SamplePath {
@@ -175,9 +186,9 @@ func fillReport(rep *Report, f *traceFacts, o *outcome, lay *layout, opts Option
 		}
 	}
 	rep.Kills, rep.Watchdog, rep.ProcessNames, rep.Counts = f.kills, f.watchdog, f.names, f.counts
-	rep.RawSockets = f.rawSockets
+	rep.RawSockets, rep.RawDenied, rep.Listens = f.rawSockets, f.rawDenied, f.listens
 	if f.rawDenied > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%d raw socket(s) denied: the sample does not own its network namespace, so raw (SYN) scanning is not observed", f.rawDenied))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d of %d raw socket(s) denied: the sample does not own its network namespace, so raw (SYN) scanning is not observed", f.rawDenied, f.rawSockets))
 	}
 	longLived := min(10*time.Second, max(opts.Timeout/2, time.Second))
 	joinNetwork(rep, f, o.netlog, opts.Exploits, longLived)

@@ -60,23 +60,26 @@ type helperConfig struct {
 	Root     string        `json:"root"`
 	Volatile []bindMount   `json:"volatile"`
 	ReadOnly []string      `json:"read_only"`
+	Flash    []string      `json:"flash"`
 	CPUInfo  string        `json:"cpuinfo"`
 	Hostname string        `json:"hostname"`
 	Ruleset  string        `json:"ruleset"`
 	Binfmt   []binfmtEntry `json:"binfmt"`
+	Exe      string        `json:"exe"` // "" is Argv[0]
 	Argv     []string      `json:"argv"`
 	Env      []string      `json:"env"`
 	Cwd      string        `json:"cwd"`
 	CPU      int64         `json:"cpu"`
 	FSize    int64         `json:"fsize"`
 	NProc    int64         `json:"nproc"`
+	Data     int64         `json:"data"` // RLIMIT_DATA when no memory cgroup holds the run; 0: none
 	Strace   string        `json:"strace"`
 	IP       string        `json:"ip"`
 	Nft      string        `json:"nft"`
 }
 
 // traced are the syscalls the report is built from.
-const traced = "execve,execveat,clone,clone3,fork,vfork,socket,connect,sendto,sendmsg,bind,listen," +
+const traced = "execve,execveat,clone,clone3,fork,vfork,socket,connect,sendto,sendmsg,bind,listen,chdir,fchdir," +
 	"open,openat,creat,unlink,unlinkat,rename,renameat,renameat2,chmod,fchmodat,fchmod," +
 	"kill,tkill,tgkill,pidfd_send_signal,ioctl,prctl,mkdir,mkdirat,symlink,symlinkat,link,linkat,reboot"
 
@@ -328,6 +331,12 @@ func stage2() int {
 			return 112
 		}
 	}
+	if c.Data > 0 {
+		if err := syscall.Setrlimit(syscall.RLIMIT_DATA, &syscall.Rlimit{Cur: uint64(c.Data), Max: uint64(c.Data)}); err != nil {
+			fmt.Fprintln(os.Stderr, "sandbox stage2: setrlimit data:", err)
+			return 112
+		}
+	}
 	for fd := 3; fd < 64; fd++ {
 		syscall.CloseOnExec(fd)
 	}
@@ -335,7 +344,14 @@ func stage2() int {
 	// another host uid than init's and strace's: it cannot signal or
 	// ptrace them, and it owns none of the namespaces init set up (so it
 	// can change neither the nftables rules nor the mounts over /proc).
-	cmd := &exec.Cmd{Path: c.Argv[0], Args: c.Argv, Env: c.Env, Dir: c.Cwd,
+	exe, dir := c.Exe, c.Cwd
+	if exe == "" {
+		exe = c.Argv[0]
+	}
+	if dir == "" {
+		dir = "/"
+	}
+	cmd := &exec.Cmd{Path: exe, Args: c.Argv, Env: c.Env, Dir: dir,
 		Stdin: nil, Stdout: os.Stdout, Stderr: os.Stderr}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER,
@@ -370,8 +386,14 @@ func enterRoot(c *helperConfig) error {
 			return fmt.Errorf("bind %s: %w", m.Dst, err)
 		}
 	}
-	old := filepath.Join(root, ".oldroot")
-	os.MkdirAll(old, 0o700)
+	for _, p := range c.Flash {
+		// a writable flash mount stays writable under a read-only root
+		dst := filepath.Join(root, p)
+		os.MkdirAll(dst, 0o755)
+		if err := syscall.Mount(dst, dst, "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind flash %s: %w", p, err)
+		}
+	}
 	os.MkdirAll(filepath.Join(root, "proc"), 0o555)
 	os.MkdirAll(filepath.Join(root, "dev"), 0o755)
 	for _, p := range c.ReadOnly {
@@ -401,17 +423,19 @@ func enterRoot(c *helperConfig) error {
 	if err := setupDev(filepath.Join(root, "dev")); err != nil {
 		return err
 	}
-	if err := syscall.PivotRoot(root, old); err != nil {
-		return fmt.Errorf("pivot_root: %w", err)
-	}
-	if err := syscall.Chdir("/"); err != nil {
+	// pivot_root(".", ".") stacks the old root on the new one, and the
+	// detach takes it away: no directory for it is left in the device's
+	// root (a /.oldroot there is a tell).
+	if err := syscall.Chdir(root); err != nil {
 		return err
 	}
-	if err := syscall.Unmount("/.oldroot", syscall.MNT_DETACH); err != nil {
+	if err := syscall.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := syscall.Unmount(".", syscall.MNT_DETACH); err != nil {
 		return fmt.Errorf("detach old root: %w", err)
 	}
-	syscall.Rmdir("/.oldroot") // fails quietly on a read-only root
-	return nil
+	return syscall.Chdir("/")
 }
 
 // setupDev gives the sample a small /dev: the harmless host devices bound

@@ -49,7 +49,13 @@ var goArch = map[string][]string{
 // link-time mode, once per test binary.
 func buildSample(t testing.TB, arch, mode string, extra ...string) []byte {
 	t.Helper()
-	key := arch + "/" + mode + "/" + strings.Join(extra, ",")
+	return buildProgram(t, "bot", arch, mode, extra...)
+}
+
+// buildProgram cross-compiles testdata/samples/<dir>.
+func buildProgram(t testing.TB, dir, arch, mode string, extra ...string) []byte {
+	t.Helper()
+	key := dir + "/" + arch + "/" + mode + "/" + strings.Join(extra, ",")
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if b, ok := built[key]; ok {
@@ -74,7 +80,7 @@ func buildSample(t testing.TB, arch, mode string, extra ...string) []byte {
 		ld += " -X " + e
 	}
 	cmd := exec.Command(goBin, "build", "-trimpath", "-o", out, "-ldflags", ld, ".")
-	cmd.Dir = filepath.Join("testdata", "samples", "bot")
+	cmd.Dir = filepath.Join("testdata", "samples", dir)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	cmd.Env = append(cmd.Env, goArch[arch]...)
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -27,7 +27,7 @@ func persistenceFiles(ops []FileOp) (files []string, blocking []string) {
 	seen := map[string]bool{}
 	for _, op := range ops {
 		for _, p := range []string{op.Path, op.To} {
-			if p == "" || !op.Persistent || seen[p] {
+			if p == "" || !op.Persistent || seen[p] || op.Failed != "" {
 				continue
 			}
 			switch op.Op {
@@ -46,40 +46,76 @@ func persistenceFiles(ops []FileOp) (files []string, blocking []string) {
 	return files, blocking
 }
 
-// bootScripts are the device's boot entries: the profile's list, else
-// inittab's sysinit/once/respawn commands (no login shells), else rcS;
-// plus rc.local when present.
-func bootScripts(dev Device, lay *layout) []string {
-	if len(dev.BootScripts) > 0 {
-		return dev.BootScripts
+// bootEntry is one thing the simulated boot runs.
+type bootEntry struct {
+	cmd        string
+	script     bool // a boot script file: run as "sh FILE start"
+	background bool // inittab once/respawn/askfirst: init does not wait
+}
+
+// bootEntries are the device's boot entries: the profile's list, else
+// /etc/inittab (or rcS without one), plus rc.local when present. An
+// inittab in the list is read as BusyBox init reads it, not run.
+func bootEntries(dev Device, lay *layout) []bootEntry {
+	list := dev.BootScripts
+	if len(list) == 0 {
+		list = []string{"/etc/inittab"}
+		if _, err := lay.readFile("/etc/inittab", 1); err != nil {
+			list = []string{"/etc/init.d/rcS"}
+		}
+		list = append(list, "/etc/rc.local")
 	}
-	var out []string
-	if b, err := lay.readFile("/etc/inittab", 1<<20); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		for sc.Scan() {
-			parts := strings.SplitN(sc.Text(), ":", 4)
-			if len(parts) != 4 || strings.HasPrefix(parts[0], "#") {
-				continue
-			}
-			switch parts[2] {
-			case "sysinit", "once", "respawn", "wait", "boot", "bootwait":
-				cmd := strings.TrimSpace(parts[3])
-				if cmd == "" || strings.HasPrefix(cmd, "-") || strings.Contains(cmd, "getty") || strings.HasSuffix(cmd, "/sh") || strings.Contains(cmd, "askfirst") {
-					continue
-				}
-				out = append(out, cmd)
-			}
+	var out []bootEntry
+	seen := map[string]bool{}
+	add := func(e bootEntry) {
+		if !seen[e.cmd] && len(out) < 64 {
+			seen[e.cmd] = true
+			out = append(out, e)
 		}
 	}
-	if len(out) == 0 {
-		if _, err := lay.readFile("/etc/init.d/rcS", 1); err == nil {
-			out = append(out, "/etc/init.d/rcS")
+	for _, p := range list {
+		b, err := lay.readFile(p, 1<<20)
+		if err != nil {
+			continue
 		}
-	}
-	if _, err := lay.readFile("/etc/rc.local", 1); err == nil {
-		out = append(out, "/etc/rc.local")
+		if path.Base(p) == "inittab" {
+			for _, e := range parseInittab(b) {
+				add(e)
+			}
+			continue
+		}
+		add(bootEntry{cmd: p, script: true})
 	}
 	return out
+}
+
+// parseInittab reads BusyBox inittab lines, id:runlevels:action:process,
+// and returns what init starts at boot in its order: sysinit, then wait,
+// then once, respawn and askfirst (in the background). Login shells and
+// gettys wait for a console nobody uses; shutdown, restart and
+// ctrlaltdel do not run at boot.
+func parseInittab(b []byte) []bootEntry {
+	order := map[string]int{"sysinit": 0, "wait": 1, "once": 2, "respawn": 2, "askfirst": 2}
+	var phases [3][]bootEntry
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		parts := strings.SplitN(line, ":", 4)
+		if len(parts) != 4 {
+			continue
+		}
+		ph, ok := order[strings.TrimSpace(parts[2])]
+		cmd := strings.TrimSpace(parts[3])
+		if !ok || cmd == "" || strings.HasPrefix(cmd, "-") || strings.Contains(cmd, "getty") ||
+			cmd == "/bin/sh" || cmd == "/bin/ash" || cmd == "/bin/login" {
+			continue
+		}
+		phases[ph] = append(phases[ph], bootEntry{cmd: cmd, background: ph == 2})
+	}
+	return append(append(phases[0], phases[1]...), phases[2]...)
 }
 
 // cronCommands reads the crontabs on flash; the simulated reboot runs each
@@ -129,14 +165,16 @@ func cronCommands(lay *layout) []string {
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // rebootScript is what the simulated boot runs with the native shell.
-func rebootScript(boot, cron []string) string {
+func rebootScript(boot []bootEntry, cron []string) string {
 	var b strings.Builder
-	for _, s := range boot {
-		f := strings.Fields(s)
-		if len(f) == 1 {
-			fmt.Fprintf(&b, "[ -f %s ] && /bin/sh %s start\n", shQuote(f[0]), shQuote(f[0]))
-		} else {
-			fmt.Fprintf(&b, "/bin/sh -c %s\n", shQuote(s))
+	for _, e := range boot {
+		switch {
+		case e.script:
+			fmt.Fprintf(&b, "[ -f %s ] && /bin/sh %s start\n", shQuote(e.cmd), shQuote(e.cmd))
+		case e.background:
+			fmt.Fprintf(&b, "( /bin/sh -c %s ) &\n", shQuote(e.cmd))
+		default:
+			fmt.Fprintf(&b, "/bin/sh -c %s\n", shQuote(e.cmd))
 		}
 	}
 	for _, c := range cron {
@@ -155,13 +193,13 @@ func reboot(ctx context.Context, runDir string, lay *layout, dev Device, opts Op
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, "", err
 	}
-	lay2, err := newLayout(dir, dev.Mounts)
+	lay2, err := newLayout(dir, dev.Mounts, opts.DiskBytes, false)
 	if err != nil {
 		return nil, false, "", err
 	}
-	os.Remove(lay2.root)
+	defer lay2.unmount()
 	lay2.root = lay.root
-	boot := bootScripts(dev, lay2)
+	boot := bootEntries(dev, lay2)
 	cron := cronCommands(lay2)
 	if len(boot) == 0 && len(cron) == 0 {
 		return nil, false, "", fmt.Errorf("device has no boot scripts")
@@ -171,7 +209,7 @@ func reboot(ctx context.Context, runDir string, lay *layout, dev Device, opts Op
 	if o == nil {
 		return nil, false, "", err
 	}
-	f := parseTrace(o.trace)
+	f := parseTrace(o.trace, "/")
 	procs = f.processList()
 	for i := range procs {
 		p := &procs[i]
@@ -191,12 +229,24 @@ func reboot(ctx context.Context, runDir string, lay *layout, dev Device, opts Op
 	return procs, restarted, how, nil
 }
 
+// attempts are the refused writes to flash or to a boot file: persistence
+// the device stopped, still reported.
+func attempts(ops []FileOp) []string {
+	var out []string
+	for _, op := range ops {
+		if op.Failed != "" && op.Op == "write" && (op.Persistent || persistencePaths.MatchString(op.Path)) && len(out) < 32 {
+			out = append(out, op.Op+" "+op.Path+": "+op.Failed)
+		}
+	}
+	return out
+}
+
 // verdict decides persistence from the files on flash and the reboot.
 func verdict(rep *Report, files, blocking []string, rebootRan, restarted bool, how string, rebootErr error) Persistence {
-	p := Persistence{Files: append(files, blocking...), RebootRun: rebootRan, Restarted: restarted}
+	p := Persistence{Files: append(files, blocking...), RebootRun: rebootRan, Restarted: restarted, Attempts: attempts(rep.Files)}
 	var flash []string
 	for _, f := range rep.Files {
-		if f.Persistent && (f.Op == "write" || f.Op == "rename" || f.Op == "symlink") && !f.Missing {
+		if f.Persistent && (f.Op == "write" || f.Op == "rename" || f.Op == "symlink") && !f.Missing && f.Failed == "" {
 			flash = append(flash, f.Path)
 		}
 	}

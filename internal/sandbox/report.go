@@ -18,6 +18,8 @@ type Report struct {
 	Emulator     string            `json:"emulator"`    // qemu-arm-static, native
 	Network      string            `json:"network"`     // the policy's name
 	SamplePath   string            `json:"sample_path"` // where the sample was placed
+	Argv         []string          `json:"argv"`        // how it was started (argv[0] as typed)
+	Cwd          string            `json:"cwd"`         // working directory it was started in
 	Started      time.Time         `json:"started"`
 	Duration     time.Duration     `json:"duration_ns"`
 	Exit         Exit              `json:"exit"`
@@ -36,6 +38,8 @@ type Report struct {
 	SelfDeleted  bool              `json:"self_deleted"`
 	ProcessNames []string          `json:"process_names,omitempty"` // prctl(PR_SET_NAME) disguises
 	RawSockets   int               `json:"raw_sockets,omitempty"`   // socket(…, SOCK_RAW) attempts (SYN scanners)
+	RawDenied    int               `json:"raw_sockets_denied,omitempty"` // of those, refused (the note says so with the same numbers)
+	Listens      []Listen          `json:"listens"`
 	Persistence  Persistence       `json:"persistence"`
 	Output       string            `json:"output,omitempty"` // first bytes the processes printed
 	Notes        []string          `json:"notes,omitempty"`
@@ -52,13 +56,17 @@ type Exit struct {
 	Finished bool   `json:"finished"`                // exited on its own
 }
 
-// Limits tells which limits the run hit.
+// Limits tells which limits the run hit, and which were in force.
 type Limits struct {
 	Timeout bool `json:"timeout"`
 	CPU     bool `json:"cpu"`
 	Memory  bool `json:"memory"`
 	Procs   bool `json:"procs"`
 	FSize   bool `json:"fsize"`
+	// Enforced says each limit and what enforced it ("memory: cgroup v2
+	// memory.max 536870912 bytes", "memory: RLIMIT_DATA ... (no memory
+	// cgroup)", "disk: tmpfs / 268435456 bytes", ...).
+	Enforced []string `json:"enforced"`
 }
 
 // Process is one process (not thread) of the tree.
@@ -71,6 +79,7 @@ type Process struct {
 	Start  time.Duration `json:"start_ns"`
 	Exit   *Exit         `json:"exit,omitempty"`
 	Execs  []ExecCall    `json:"execs,omitempty"` // every successful execve, in order (at most 8)
+	cwd    string        // working directory, for relative paths in the trace
 }
 
 // ExecCall is one successful execve of a process.
@@ -91,6 +100,16 @@ type FileOp struct {
 	SHA256     string `json:"sha256,omitempty"` // content at the end of the run
 	Persistent bool   `json:"persistent"`       // on a flash mount
 	Missing    bool   `json:"missing,omitempty"`
+	Failed     string `json:"failed,omitempty"` // the error of a refused write or delete (EROFS, ENOSPC, ...)
+}
+
+// Listen is an address the sample bound (Mirai binds 127.0.0.1:48101 as
+// its single-instance lock; its killer binds 22 and 23).
+type Listen struct {
+	Proto     string `json:"proto"`
+	Addr      string `json:"addr"`
+	PID       int    `json:"pid"`
+	Listening bool   `json:"listening"` // listen() followed the bind
 }
 
 // DNSQuery is one question the fake resolver received, and what the
@@ -181,6 +200,7 @@ type Persistence struct {
 	Verdict      string    `json:"verdict"`
 	Reason       string    `json:"reason"`
 	Files        []string  `json:"files,omitempty"` // persistence mechanisms written
+	Attempts     []string  `json:"attempts,omitempty"` // writes to flash or boot files the device refused ("write /etc/inittab: EROFS")
 	RebootRun    bool      `json:"reboot_run"`
 	Restarted    bool      `json:"restarted"` // the sample ran again after the simulated reboot
 	RebootProcs  []Process `json:"reboot_processes,omitempty"`

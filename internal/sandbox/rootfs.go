@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -220,9 +221,12 @@ tmpfs /dev tmpfs rw,relatime 0 0
 // layout says where each guest path lives on the host for one run.
 type layout struct {
 	root     string      // persistent (flash) layer
-	volatile []bindMount // tmpfs mount points → throwaway host dirs
+	volatile []bindMount // tmpfs mount points → throwaway host tmpfs
 	readOnly []string
+	flash    []string // writable flash mount points below the root, bound on their own
 	mounts   []mountEntry
+	mounted  []string // host tmpfs mounts to undo
+	enforced []string // the size caps, for the report
 }
 
 // mountFor returns the mount entry that holds guest path p (longest prefix).
@@ -340,15 +344,30 @@ func (l *layout) writeFile(p string, b []byte, perm os.FileMode) error {
 	return r.WriteFile(rel, b, perm)
 }
 
-// newLayout prepares the host directories for the mount table: volatile
-// mount points get empty directories, as a tmpfs is empty at boot.
-func newLayout(runDir, mountsText string) (*layout, error) {
+// newLayout prepares the host side of the mount table. Each run's flash
+// layer (the root) and each volatile mount is a tmpfs of its own, mounted
+// here with the profile's device name and a size: the declared size= for
+// a volatile mount, else disk/4; disk for the root. A sample cannot write
+// past them, and the sandbox's /proc/mounts names the profile's devices,
+// not the host's disk. Writable flash mounts below a read-only root (the
+// DVR's jffs2 /mnt/mtd) are bound on their own so they stay writable.
+// withRoot false leaves the root to the caller (the simulated reboot keeps
+// the run's flash layer).
+func newLayout(runDir, mountsText string, disk int64, withRoot bool) (*layout, error) {
 	if strings.TrimSpace(mountsText) == "" {
 		mountsText = DefaultMounts
 	}
 	l := &layout{root: filepath.Join(runDir, "root"), mounts: parseMounts(mountsText)}
-	if err := os.MkdirAll(l.root, 0o755); err != nil {
-		return nil, err
+	rootDev := "/dev/root"
+	for _, m := range l.mounts {
+		if m.Point == "/" && m.Type != "rootfs" {
+			rootDev = m.Dev
+		}
+	}
+	if withRoot {
+		if err := l.tmpfs(rootDev, l.root, "/", disk, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	seen := map[string]bool{}
 	for _, m := range l.mounts {
@@ -363,20 +382,87 @@ func newLayout(runDir, mountsText string) (*layout, error) {
 			continue
 		}
 		seen[m.Point] = true
-		if volatileTypes[m.Type] {
+		switch {
+		case volatileTypes[m.Type]:
 			dir := filepath.Join(runDir, "vol", fmt.Sprint(len(l.volatile)))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			size := disk / 4
+			if n := optSize(m.Opts); n > 0 {
+				size = min(n, disk)
+			}
+			mode := os.FileMode(0o755)
+			if m.Point == "/tmp" || strings.HasSuffix(m.Point, "/tmp") {
+				mode = 0o1777
+			}
+			if err := l.tmpfs(m.Dev, dir, m.Point, size, mode); err != nil {
+				l.unmount()
 				return nil, err
 			}
 			l.volatile = append(l.volatile, bindMount{Src: dir, Dst: m.Point})
-		} else if hasOpt(m.Opts, "ro") {
+		case hasOpt(m.Opts, "ro"):
 			l.readOnly = append(l.readOnly, m.Point)
+		default:
+			l.flash = append(l.flash, m.Point)
 		}
 	}
 	// Read-only remounts must come after the volatile binds below them are
 	// made, and parents before children.
 	sort.Strings(l.readOnly)
+	sort.Strings(l.flash)
 	return l, nil
+}
+
+// tmpfs mounts a tmpfs of size bytes at dir, named dev as the profile
+// names the mount's device.
+func (l *layout) tmpfs(dev, dir, point string, size int64, mode os.FileMode) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if dev == "" || strings.ContainsAny(dev, ", \t\n") {
+		dev = "tmpfs"
+	}
+	opts := fmt.Sprintf("size=%d,mode=%o", size, mode)
+	if err := syscall.Mount(dev, dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, opts); err != nil {
+		return fmt.Errorf("mount tmpfs for %s: %w", point, err)
+	}
+	l.mounted = append(l.mounted, dir)
+	l.enforced = append(l.enforced, fmt.Sprintf("disk: tmpfs %s %d bytes", point, size))
+	return nil
+}
+
+// unmount undoes newLayout's mounts.
+func (l *layout) unmount() {
+	for i := len(l.mounted) - 1; i >= 0; i-- {
+		syscall.Unmount(l.mounted[i], syscall.MNT_DETACH)
+	}
+	l.mounted = nil
+}
+
+// optSize reads a mount's size= option (bytes, or with k, m, g).
+func optSize(opts string) int64 {
+	for _, o := range strings.Split(opts, ",") {
+		v, ok := strings.CutPrefix(o, "size=")
+		if !ok || v == "" {
+			continue
+		}
+		mul := int64(1)
+		switch v[len(v)-1] | 0x20 {
+		case 'k':
+			mul = 1 << 10
+		case 'm':
+			mul = 1 << 20
+		case 'g':
+			mul = 1 << 30
+		}
+		if mul > 1 {
+			v = v[:len(v)-1]
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 || n > 1<<40/mul {
+			return 0
+		}
+		return n * mul
+	}
+	return 0
 }
 
 func hasOpt(opts, o string) bool {

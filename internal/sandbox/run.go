@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -89,7 +88,9 @@ func lookTool(name string) (string, error) {
 type attempt struct {
 	runDir  string
 	lay     *layout
+	exe     string // path of the program; "" is argv[0]
 	argv    []string
+	cwd     string // "" is /
 	timeout time.Duration
 	dev     Device
 	opts    Options
@@ -105,7 +106,8 @@ type outcome struct {
 	memHit   bool
 	procsHit bool
 	started  time.Time
-	traceCut bool // the trace was longer than maxTrace
+	traceCut bool     // the trace was longer than maxTrace
+	enforced []string // the limits in force, and how
 }
 
 // maxTrace bounds the part of the strace log that is analysed; a fork
@@ -151,13 +153,15 @@ func (a *attempt) execute(ctx context.Context) (*outcome, error) {
 	if host == "" {
 		host = "router"
 	}
+	cg := newCgroups(cgroupName(a.runDir), a.opts)
+	defer cg.remove()
 	cfg := helperConfig{
-		RunDir: a.runDir, Root: a.lay.root, Volatile: a.lay.volatile, ReadOnly: a.lay.readOnly,
+		RunDir: a.runDir, Root: a.lay.root, Volatile: a.lay.volatile, ReadOnly: a.lay.readOnly, Flash: a.lay.flash,
 		CPUInfo: cpuinfo, Hostname: host,
 		Ruleset: a.opts.Network.Ruleset(FakePorts{TCP: fakeTCPPort, UDP: fakeUDPPort, DNS: fakeDNSPort}),
-		Binfmt:  bf, Argv: a.argv, Cwd: "/",
+		Binfmt:  bf, Exe: a.exe, Argv: a.argv, Cwd: a.cwd,
 		Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=vt100", "SHELL=/bin/sh", "USER=root"},
-		CPU: a.opts.CPUSeconds, FSize: a.opts.MaxFileBytes, NProc: a.opts.MaxProcs,
+		CPU: a.opts.CPUSeconds, FSize: a.opts.MaxFileBytes, NProc: a.opts.MaxProcs, Data: cg.dataRlimit(a.opts),
 		Strace: strace, IP: ip, Nft: nft,
 	}
 	cb, _ := json.Marshal(cfg)
@@ -199,9 +203,7 @@ func (a *attempt) execute(ctx context.Context) (*outcome, error) {
 		Setpgid:      true,
 		Unshareflags: 0,
 	}
-	cg := newCgroups(cgroupName(a.runDir), a.opts)
-	defer cg.remove()
-	o := &outcome{started: time.Now()}
+	o := &outcome{started: time.Now(), enforced: cg.enforced(a.opts)}
 	if err := cmd.Start(); err != nil {
 		logR.Close()
 		logW.Close()
@@ -211,7 +213,9 @@ func (a *attempt) execute(ctx context.Context) (*outcome, error) {
 	}
 	logW.Close()
 	gateR.Close()
-	cg.add(cmd.Process.Pid)
+	if err := cg.add(cmd.Process.Pid); err != nil {
+		o.enforced = append(o.enforced, "cgroup: "+err.Error())
+	}
 	gateW.Write([]byte{1})
 	gateW.Close()
 	netDone := make(chan []fakeRecord, 1)
@@ -275,93 +279,6 @@ func (c *capped) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.buf.String()
-}
-
-// cgroups are cgroup-v1 memory and pids groups for one attempt; absent
-// controllers are skipped (the rlimits still hold).
-type cgroups struct {
-	mem, pids string
-}
-
-func newCgroups(name string, o Options) *cgroups {
-	c := &cgroups{}
-	if d := filepath.Join("/sys/fs/cgroup/memory", name); os.Mkdir(d, 0o755) == nil {
-		if os.WriteFile(filepath.Join(d, "memory.limit_in_bytes"), []byte(strconv.FormatInt(o.MemoryBytes, 10)), 0) == nil {
-			os.WriteFile(filepath.Join(d, "memory.memsw.limit_in_bytes"), []byte(strconv.FormatInt(o.MemoryBytes, 10)), 0)
-			c.mem = d
-		} else {
-			os.Remove(d)
-		}
-	}
-	if d := filepath.Join("/sys/fs/cgroup/pids", name); os.Mkdir(d, 0o755) == nil {
-		// init and strace are in the group too
-		if os.WriteFile(filepath.Join(d, "pids.max"), []byte(strconv.FormatInt(o.MaxProcs+helperTasks, 10)), 0) == nil {
-			c.pids = d
-		} else {
-			os.Remove(d)
-		}
-	}
-	return c
-}
-
-// cgroupName is unique per attempt: the run dir's name, plus "-reboot"
-// for the simulated reboot inside it.
-func cgroupName(runDir string) string {
-	rel, err := filepath.Rel(os.TempDir(), runDir)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		rel = filepath.Base(runDir)
-	}
-	return strings.ReplaceAll(rel, string(filepath.Separator), "-")
-}
-
-// helperTasks is the headroom for init's and strace's own threads.
-const helperTasks = 24
-
-func (c *cgroups) add(pid int) {
-	for _, d := range []string{c.mem, c.pids} {
-		if d != "" {
-			os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
-		}
-	}
-}
-
-func (c *cgroups) hits() (mem, procs bool) {
-	if c.mem != "" {
-		if b, err := os.ReadFile(filepath.Join(c.mem, "memory.oom_control")); err == nil {
-			for _, l := range strings.Split(string(b), "\n") {
-				if f := strings.Fields(l); len(f) == 2 && f[0] == "oom_kill" && f[1] != "0" {
-					mem = true
-				}
-			}
-		}
-		if b, err := os.ReadFile(filepath.Join(c.mem, "memory.failcnt")); err == nil && strings.TrimSpace(string(b)) != "0" {
-			mem = true
-		}
-	}
-	if c.pids != "" {
-		if b, err := os.ReadFile(filepath.Join(c.pids, "pids.events")); err == nil {
-			f := strings.Fields(string(b))
-			if len(f) == 2 && f[1] != "0" {
-				procs = true
-			}
-		}
-	}
-	return mem, procs
-}
-
-func (c *cgroups) remove() {
-	for _, d := range []string{c.mem, c.pids} {
-		if d == "" {
-			continue
-		}
-		// the namespace is dead by now; give the kernel a moment to reap
-		for range 50 {
-			if os.Remove(d) == nil || errors.Is(os.Remove(d), os.ErrNotExist) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 }
 
 func sha256Hex(b []byte) string {

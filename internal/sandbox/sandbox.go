@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path"
+	"strings"
 	"time"
 )
 
@@ -40,12 +42,20 @@ type Options struct {
 	MemoryBytes  int64         // memory cgroup limit, default 512 MiB
 	MaxProcs     int64         // tasks (processes and threads), default 256
 	MaxFileBytes int64         // RLIMIT_FSIZE, default 16 MiB
+	DiskBytes    int64         // size of the run's root tmpfs (each volatile mount: its declared size, else a quarter), default 256 MiB
 	Network      NetworkPolicy // default FakeInternet
 	Reboot       bool          // also run the simulated reboot
 	Logger       *slog.Logger
 
 	// Extensions.
 	SampleName string         // file name of the sample inside the sandbox (default: sha256 prefix)
+	// Argv and Cwd run the sample as the attacker did: argv[0] as typed
+	// ("./dvrHelper"), its arguments ("telnet.mpsl") and the working
+	// directory ("/var"); the sample is placed at Cwd/argv[0]. Bots that
+	// check their name or arguments take their real path only so. Empty:
+	// /tmp/<SampleName> with no arguments, from /.
+	Argv       []string
+	Cwd        string
 	Exploits   ExploitMatcher // default: DefaultExploits (internal/intel)
 	BootWait   time.Duration  // how long the simulated reboot runs, default Timeout/2
 }
@@ -57,6 +67,7 @@ const (
 	DefaultMemoryBytes  = 512 << 20
 	DefaultMaxProcs     = 256
 	DefaultMaxFileBytes = 16 << 20
+	DefaultDiskBytes    = 256 << 20
 	MaxSampleBytes      = 64 << 20
 )
 
@@ -73,10 +84,13 @@ func (o Options) Validate() error {
 		name string
 		val  int64
 	}{{"timeout", int64(o.Timeout)}, {"cpu_seconds", o.CPUSeconds}, {"memory_bytes", o.MemoryBytes},
-		{"max_procs", o.MaxProcs}, {"max_file_bytes", o.MaxFileBytes}, {"boot_wait", int64(o.BootWait)}} {
+		{"max_procs", o.MaxProcs}, {"max_file_bytes", o.MaxFileBytes}, {"disk_bytes", o.DiskBytes}, {"boot_wait", int64(o.BootWait)}} {
 		if v.val < 0 {
 			return fmt.Errorf("sandbox: %s must not be negative", v.name)
 		}
+	}
+	if o.DiskBytes > 0 && o.DiskBytes < 8<<20 {
+		return fmt.Errorf("sandbox: disk_bytes below 8 MiB cannot hold a device's root filesystem")
 	}
 	if o.MemoryBytes > 0 && o.MemoryBytes < 16<<20 {
 		return fmt.Errorf("sandbox: memory_bytes below 16 MiB cannot run qemu")
@@ -84,7 +98,35 @@ func (o Options) Validate() error {
 	if o.MaxProcs > 0 && o.MaxProcs < 8 {
 		return fmt.Errorf("sandbox: max_procs below 8 cannot run a threaded sample")
 	}
+	if len(o.Argv) > 0 {
+		if _, err := o.samplePath(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// samplePath is where Argv and Cwd place the sample.
+func (o Options) samplePath() (string, error) {
+	if len(o.Argv) > 64 || len(o.Argv[0]) == 0 || len(o.Cwd) > 1024 {
+		return "", errors.New("sandbox: argv must have 1..64 entries and a program")
+	}
+	for _, a := range o.Argv {
+		if len(a) > 4096 || strings.IndexByte(a, 0) >= 0 {
+			return "", errors.New("sandbox: argv entry too long or with a NUL")
+		}
+	}
+	cwd := path.Clean("/" + o.Cwd)
+	p := path.Clean(path.Join(cwd, o.Argv[0]))
+	if path.IsAbs(o.Argv[0]) {
+		p = path.Clean(o.Argv[0])
+	}
+	for _, bad := range []string{"/", "/proc", "/dev", "/sys"} {
+		if p == bad || bad != "/" && strings.HasPrefix(p, bad+"/") {
+			return "", fmt.Errorf("sandbox: cannot place the sample at %s", p)
+		}
+	}
+	return p, nil
 }
 
 func (o Options) withDefaults() Options {
@@ -102,6 +144,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxFileBytes <= 0 {
 		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.DiskBytes <= 0 {
+		o.DiskBytes = DefaultDiskBytes
 	}
 	if o.Network == nil {
 		o.Network = FakeInternet{}

@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func TestSandboxLimitsReachTheSandbox(t *testing.T) {
 		want       sandbox.Options
 	}{
 		{"defaults", "", sandbox.Options{Timeout: sandbox.DefaultTimeout, Reboot: true, CPUSeconds: sandbox.DefaultCPUSeconds,
-			MemoryBytes: sandbox.DefaultMemoryBytes, MaxProcs: sandbox.DefaultMaxProcs, MaxFileBytes: sandbox.DefaultMaxFileBytes}},
+			MemoryBytes: sandbox.DefaultMemoryBytes, MaxProcs: sandbox.DefaultMaxProcs, MaxFileBytes: sandbox.DefaultMaxFileBytes, DiskBytes: sandbox.DefaultDiskBytes}},
 		{"all set", `analysis:
   timeout: 2m
   reboot: false
@@ -36,10 +37,11 @@ func TestSandboxLimitsReachTheSandbox(t *testing.T) {
     memory_bytes: 268435456
     max_procs: 64
     max_file_bytes: 1048576
+    disk_bytes: 67108864
     boot_wait: 20s
-`, sandbox.Options{Timeout: 2 * time.Minute, CPUSeconds: 30, MemoryBytes: 256 << 20, MaxProcs: 64, MaxFileBytes: 1 << 20, BootWait: 20 * time.Second}},
+`, sandbox.Options{Timeout: 2 * time.Minute, CPUSeconds: 30, MemoryBytes: 256 << 20, MaxProcs: 64, MaxFileBytes: 1 << 20, DiskBytes: 64 << 20, BootWait: 20 * time.Second}},
 		{"one set", "analysis:\n  sandbox:\n    max_procs: 32\n", sandbox.Options{Timeout: sandbox.DefaultTimeout, Reboot: true, CPUSeconds: sandbox.DefaultCPUSeconds,
-			MemoryBytes: sandbox.DefaultMemoryBytes, MaxProcs: 32, MaxFileBytes: sandbox.DefaultMaxFileBytes}},
+			MemoryBytes: sandbox.DefaultMemoryBytes, MaxProcs: 32, MaxFileBytes: sandbox.DefaultMaxFileBytes, DiskBytes: sandbox.DefaultDiskBytes}},
 	}
 	for _, tc := range tests {
 		w, err := loadAnalysis(tc.yaml)
@@ -47,7 +49,7 @@ func TestSandboxLimitsReachTheSandbox(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if got := w.SandboxOptions(nil); got != tc.want {
+		if got := w.SandboxOptions(nil); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: sandbox options\n got %+v\nwant %+v", tc.name, got, tc.want)
 		}
 	}

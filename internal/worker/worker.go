@@ -61,6 +61,7 @@ type SandboxConfig struct {
 	MemoryBytes  int64         `yaml:"memory_bytes"`   // memory cgroup limit of the run
 	MaxProcs     int64         `yaml:"max_procs"`      // processes and threads
 	MaxFileBytes int64         `yaml:"max_file_bytes"` // RLIMIT_FSIZE: largest file the sample may write
+	DiskBytes    int64         `yaml:"disk_bytes"`     // size of the run's root tmpfs (the device's flash)
 	BootWait     time.Duration `yaml:"boot_wait"`      // how long the simulated reboot runs; 0: half of timeout
 }
 
@@ -69,13 +70,13 @@ type SandboxConfig struct {
 func DefaultConfig() Config {
 	return Config{Workers: 2, Dynamic: true, Timeout: sandbox.DefaultTimeout, Reboot: true, MaxAttempts: 3,
 		Sandbox: SandboxConfig{CPUSeconds: sandbox.DefaultCPUSeconds, MemoryBytes: sandbox.DefaultMemoryBytes,
-			MaxProcs: sandbox.DefaultMaxProcs, MaxFileBytes: sandbox.DefaultMaxFileBytes}}
+			MaxProcs: sandbox.DefaultMaxProcs, MaxFileBytes: sandbox.DefaultMaxFileBytes, DiskBytes: sandbox.DefaultDiskBytes}}
 }
 
 // SandboxOptions are the options of one sandbox run under this config.
 func (c Config) SandboxOptions(logger *slog.Logger) sandbox.Options {
 	return sandbox.Options{Timeout: c.Timeout, Reboot: c.Reboot, CPUSeconds: c.Sandbox.CPUSeconds, MemoryBytes: c.Sandbox.MemoryBytes,
-		MaxProcs: c.Sandbox.MaxProcs, MaxFileBytes: c.Sandbox.MaxFileBytes, BootWait: c.Sandbox.BootWait, Logger: logger}
+		MaxProcs: c.Sandbox.MaxProcs, MaxFileBytes: c.Sandbox.MaxFileBytes, DiskBytes: c.Sandbox.DiskBytes, BootWait: c.Sandbox.BootWait, Logger: logger}
 }
 
 // Example is the commented YAML of the section for `kansoku config example`.
@@ -104,6 +105,9 @@ const Example = `  # Analysis jobs one process runs in parallel (serve and 'kans
     max_procs: 256
     # Largest file the sample may write (RLIMIT_FSIZE).
     max_file_bytes: 16777216
+    # Size of the run's root filesystem (a tmpfs: the device's flash); each RAM mount of the
+    # profile gets its declared size= (else a quarter of this). A sample cannot write past them.
+    disk_bytes: 268435456
     # How long the simulated reboot (boot scripts, cron) runs; 0s: half of timeout, at least 3s.
     boot_wait: 0s
 `
@@ -129,6 +133,8 @@ func (c Config) Validate() error {
 		return bad("sandbox.max_procs", "must be 8..65536, not %d", s.MaxProcs)
 	case s.MaxFileBytes < 4<<10 || s.MaxFileBytes > 4<<30:
 		return bad("sandbox.max_file_bytes", "must be 4 KiB..4 GiB (4096..4294967296), not %d", s.MaxFileBytes)
+	case s.DiskBytes < 8<<20 || s.DiskBytes > 16<<30:
+		return bad("sandbox.disk_bytes", "must be 8 MiB..16 GiB (8388608..17179869184), not %d", s.DiskBytes)
 	case s.BootWait < 0 || s.BootWait > c.Timeout:
 		return bad("sandbox.boot_wait", "must be 0s..timeout (%s), not %s", c.Timeout, s.BootWait)
 	}
@@ -145,6 +151,35 @@ type Job struct {
 	Profile string `json:"profile,omitempty"` // the capturing honeypot's device profile
 	Session string `json:"session,omitempty"`
 	Sensor  string `json:"sensor,omitempty"`
+	// Path is where the sample lay on the honeypot ("/var/dvrHelper"):
+	// the sandbox runs it from there, as bots run their binaries.
+	Path string `json:"path,omitempty"`
+}
+
+// Exec is how the sandbox starts a sample.
+type Exec struct {
+	Argv []string
+	Cwd  string
+}
+
+// ExecFor starts a sample as bots run what they dropped: from the
+// directory it lay in on the honeypot, by "./name" ("cd /var/;
+// ./dvrHelper"), so name-checking bots take their real path. Without a
+// path it is the sandbox's default (/tmp/<sha256 prefix>).
+func ExecFor(p string) Exec {
+	if p == "" || !strings.HasPrefix(p, "/") {
+		return Exec{}
+	}
+	p = pathpkg.Clean(p)
+	dir, name := pathpkg.Split(p)
+	if name == "" || name == "." || name == ".." || len(p) > 1024 {
+		return Exec{}
+	}
+	switch dir = pathpkg.Clean(dir); {
+	case dir == "/proc" || dir == "/dev" || dir == "/sys" || strings.HasPrefix(dir, "/proc/") || strings.HasPrefix(dir, "/dev/") || strings.HasPrefix(dir, "/sys/"):
+		return Exec{}
+	}
+	return Exec{Argv: []string{"./" + name}, Cwd: dir}
 }
 
 const subject = "analysis"
@@ -165,7 +200,7 @@ func EnqueueHook(b *bus.Bus, st store.ReportStore) func(context.Context, []*even
 			if r, err := st.Report(ctx, sha); err == nil && r.Status != "queued" {
 				continue
 			}
-			j, _ := json.Marshal(Job{SHA256: sha, Profile: e.Str("profile"), Session: e.Session, Sensor: e.Sensor})
+			j, _ := json.Marshal(Job{SHA256: sha, Profile: e.Str("profile"), Session: e.Session, Sensor: e.Sensor, Path: e.Text("path")})
 			if err := b.PublishJob(ctx, subject, sha, j); err != nil {
 				errs = append(errs, err)
 			}
@@ -355,7 +390,7 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
 		_ = m.NakWithDelay(5 * time.Second)
 		return
 	}
-	e := w.Analyze(ctx, data, j.Profile)
+	e := w.AnalyzeExec(ctx, data, j.Profile, ExecFor(j.Path))
 	e.Sensor = w.Name
 	e.Session = j.Session
 	if err := w.Emitter.Emit(ctx, e); err != nil {
@@ -387,7 +422,12 @@ func (w *Worker) giveUp(ctx context.Context, m jetstream.Msg, j Job, attempts ui
 // Analyze runs the static and (if enabled and possible) dynamic analysis
 // and returns the analysis.report event.
 func (w *Worker) Analyze(ctx context.Context, data []byte, profileName string) *event.Event {
-	rep, derr := Analyze(ctx, data, w.Config, w.device(profileName), w.Logger)
+	return w.AnalyzeExec(ctx, data, profileName, Exec{})
+}
+
+// AnalyzeExec is Analyze with the sample started as x says.
+func (w *Worker) AnalyzeExec(ctx context.Context, data []byte, profileName string, x Exec) *event.Event {
+	rep, derr := AnalyzeExec(ctx, data, w.Config, w.device(profileName), x, w.Logger)
 	e := event.New("sandbox", "analysis.report")
 	e.Set("sha256", rep.SHA256)
 	if derr != nil {
@@ -501,12 +541,17 @@ var runtimeDirs = map[string]bool{"tmp": true, "var": true, "root": true, "home"
 // analysis, then the sandbox for ELF samples when enabled and available.
 // Its indicators are selected from both (Select).
 func Analyze(ctx context.Context, data []byte, cfg Config, device func(arch string) sandbox.Device, logger *slog.Logger) (*analysis.Report, error) {
-	rep, err := analyze(ctx, data, cfg, device, logger)
+	return AnalyzeExec(ctx, data, cfg, device, Exec{}, logger)
+}
+
+// AnalyzeExec is Analyze with the sample started as x says.
+func AnalyzeExec(ctx context.Context, data []byte, cfg Config, device func(arch string) sandbox.Device, x Exec, logger *slog.Logger) (*analysis.Report, error) {
+	rep, err := analyze(ctx, data, cfg, device, x, logger)
 	Select(rep)
 	return rep, err
 }
 
-func analyze(ctx context.Context, data []byte, cfg Config, device func(arch string) sandbox.Device, logger *slog.Logger) (*analysis.Report, error) {
+func analyze(ctx context.Context, data []byte, cfg Config, device func(arch string) sandbox.Device, x Exec, logger *slog.Logger) (*analysis.Report, error) {
 	rep, err := analysis.Analyze(ctx, data, analysis.Options{YaraPath: cfg.YaraPath, Rules: cfg.Rules, Logger: logger})
 	if rep == nil {
 		rep = &analysis.Report{Version: analysis.ReportVersion, SHA256: bus.Hashes(data).SHA256}
@@ -525,7 +570,9 @@ func analyze(ctx context.Context, data []byte, cfg Config, device func(arch stri
 	if device != nil {
 		dev = device(rep.Static.ELF.Arch)
 	}
-	dyn, err := sandbox.Run(ctx, data, dev, cfg.SandboxOptions(logger))
+	opts := cfg.SandboxOptions(logger)
+	opts.Argv, opts.Cwd = x.Argv, x.Cwd
+	dyn, err := sandbox.Run(ctx, data, dev, opts)
 	if err != nil {
 		rep.Dynamic, _ = json.Marshal(map[string]string{"error": err.Error()})
 		return rep, fmt.Errorf("sandbox: %w", err)
