@@ -36,8 +36,8 @@ type Report struct {
 	Kills        []Kill            `json:"kills"`
 	Watchdog     []WatchdogAccess  `json:"watchdog"`
 	SelfDeleted  bool              `json:"self_deleted"`
-	ProcessNames []string          `json:"process_names,omitempty"` // prctl(PR_SET_NAME) disguises
-	RawSockets   int               `json:"raw_sockets,omitempty"`   // socket(…, SOCK_RAW) attempts (SYN scanners)
+	ProcessNames []string          `json:"process_names,omitempty"`      // prctl(PR_SET_NAME) disguises
+	RawSockets   int               `json:"raw_sockets,omitempty"`        // socket(…, SOCK_RAW) attempts (SYN scanners)
 	RawDenied    int               `json:"raw_sockets_denied,omitempty"` // of those, refused (the note says so with the same numbers)
 	Listens      []Listen          `json:"listens"`
 	Persistence  Persistence       `json:"persistence"`
@@ -199,7 +199,7 @@ const (
 type Persistence struct {
 	Verdict      string    `json:"verdict"`
 	Reason       string    `json:"reason"`
-	Files        []string  `json:"files,omitempty"` // persistence mechanisms written
+	Files        []string  `json:"files,omitempty"`    // persistence mechanisms written
 	Attempts     []string  `json:"attempts,omitempty"` // writes to flash or boot files the device refused ("write /etc/inittab: EROFS")
 	RebootRun    bool      `json:"reboot_run"`
 	Restarted    bool      `json:"restarted"` // the sample ran again after the simulated reboot

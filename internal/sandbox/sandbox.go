@@ -48,16 +48,16 @@ type Options struct {
 	Logger       *slog.Logger
 
 	// Extensions.
-	SampleName string         // file name of the sample inside the sandbox (default: sha256 prefix)
+	SampleName string // file name of the sample inside the sandbox (default: sha256 prefix)
 	// Argv and Cwd run the sample as the attacker did: argv[0] as typed
 	// ("./dvrHelper"), its arguments ("telnet.mpsl") and the working
 	// directory ("/var"); the sample is placed at Cwd/argv[0]. Bots that
 	// check their name or arguments take their real path only so. Empty:
 	// /tmp/<SampleName> with no arguments, from /.
-	Argv       []string
-	Cwd        string
-	Exploits   ExploitMatcher // default: DefaultExploits (internal/intel)
-	BootWait   time.Duration  // how long the simulated reboot runs, default Timeout/2
+	Argv     []string
+	Cwd      string
+	Exploits ExploitMatcher // default: DefaultExploits (internal/intel)
+	BootWait time.Duration  // how long the simulated reboot runs, default Timeout/2
 }
 
 // Defaults.
