@@ -29,11 +29,16 @@ func run(ctx context.Context, sample []byte, dev Device, opts Options) (*Report,
 		dev.Arch = arch
 	}
 	sum := sha256Hex(sample)
-	runDir, err := os.MkdirTemp("", "kansoku-sandbox-")
+	runDir, err := os.MkdirTemp("", runDirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: run dir: %w", err)
 	}
 	defer os.RemoveAll(runDir)
+	lock, err := lockRunDir(runDir)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: lock run dir: %w", err)
+	}
+	defer lock.Close()
 	if err := os.Chmod(runDir, 0o755); err != nil {
 		return nil, err
 	}

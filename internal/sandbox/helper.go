@@ -408,7 +408,9 @@ func enterRoot(c *helperConfig) error {
 				return fmt.Errorf("bind ro %s: %w", p, err)
 			}
 		}
-		if err := syscall.Mount("", dst, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		// nosuid and nodev are locked on the run's tmpfs: a remount in a
+		// user namespace must keep them
+		if err := syscall.Mount("", dst, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV, ""); err != nil {
 			return fmt.Errorf("remount ro %s: %w", p, err)
 		}
 	}

