@@ -55,7 +55,7 @@ func TestDevicePersistence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := buildProgram(t, "mirai", "arm", tc.mode)
-			r, err := Run(context.Background(), s, tc.dev, Options{Timeout: 20 * time.Second, BootWait: 20 * time.Second, Reboot: true,
+			r, err := Run(context.Background(), s, tc.dev, Options{Timeout: 60 * time.Second, BootWait: 30 * time.Second, Reboot: true,
 				Argv: []string{"./dvrHelper"}, Cwd: "/var"})
 			if err != nil {
 				t.Fatal(err)

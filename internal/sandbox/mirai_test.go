@@ -20,7 +20,7 @@ func TestMiraiBot(t *testing.T) {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			s := buildProgram(t, "mirai", arch, "mirai")
-			r, err := Run(context.Background(), s, Device{Arch: arch}, Options{Timeout: 20 * time.Second,
+			r, err := Run(context.Background(), s, Device{Arch: arch}, Options{Timeout: 60 * time.Second,
 				Argv: []string{"./dvrHelper", "telnet.mpsl"}, Cwd: "/var"})
 			if err != nil {
 				t.Fatal(err)
@@ -74,7 +74,7 @@ func TestMiraiBot(t *testing.T) {
 	t.Run("decoy", func(t *testing.T) {
 		t.Parallel()
 		s := buildProgram(t, "mirai", "mipsel", "mirai")
-		r, err := Run(context.Background(), s, Device{Arch: "mipsel"}, Options{Timeout: 20 * time.Second})
+		r, err := Run(context.Background(), s, Device{Arch: "mipsel"}, Options{Timeout: 60 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
