@@ -94,8 +94,14 @@ func TestExploitReplays(t *testing.T) {
 				if sensortest.Count(evs, "http.request", func(e *event.Event) bool { return has(e, "signature_ids", sig.ID) }) == 0 {
 					return false
 				}
+				// Another replay on the same instance may have captured the
+				// same file already: wait for this fetch's own download.ok too.
 				for _, p := range rp.fetched {
 					if sensortest.Count(evs, "sample.captured", func(e *event.Event) bool { return e.Str("sha256") == shaOf(srv, p) }) == 0 {
+						return false
+					}
+					u := fetchURL(srv, tftpPort, p)
+					if sensortest.Count(evs, "download.ok", func(e *event.Event) bool { return e.Str("url") == u }) == 0 {
 						return false
 					}
 				}
@@ -115,10 +121,7 @@ func TestExploitReplays(t *testing.T) {
 				}
 			}
 			for _, p := range rp.fetched {
-				u := "http://" + srv.host() + p
-				if strings.HasPrefix(p, "/tr064") {
-					u = "tftp://127.0.0.1:" + tftpPort + p
-				}
+				u := fetchURL(srv, tftpPort, p)
 				if sensortest.Count(evs, "download.ok", func(e *event.Event) bool { return e.Str("url") == u }) == 0 {
 					t.Errorf("no download.ok for %s", u)
 				}
@@ -144,4 +147,12 @@ func shaOf(b *binServer, path string) string {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// fetchURL is the URL a replay's payload makes the sensor fetch for path p.
+func fetchURL(srv *binServer, tftpPort, p string) string {
+	if strings.HasPrefix(p, "/tr064") {
+		return "tftp://127.0.0.1:" + tftpPort + p
+	}
+	return "http://" + srv.host() + p
 }
